@@ -1,0 +1,3 @@
+from autoconfig.cli import main
+
+main()

@@ -1,0 +1,133 @@
+"""Parse and normalise e-mail addresses and domain names.
+
+The domain is case-folded and IDNA-encoded (UTS #46), so ``Prenom.Nom@AC-Aix-Marseille.FR`` and an
+address written with a Unicode domain find their provider. Limits follow RFC 5321 §4.5.3.1: 64 octets
+for the local part, 255 for the domain (253 in practice, without the trailing dot), 254 for the path.
+Anything else is refused with an :class:`~autoconfig.errors.AddressError` that says why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import idna
+
+from autoconfig.errors import AddressError
+
+MAX_INPUT = 1024
+"""Longer input is refused before any other work is done on it."""
+MAX_ADDRESS = 254
+MAX_LOCAL = 64
+MAX_DOMAIN = 253
+MAX_LABEL = 63
+
+# RFC 5322 atext plus the dot; quoted local parts are not accepted (no mail client sends them here).
+_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\U0010FFFF]+")
+_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\x9f\ufffd]")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A valid address: the local part as typed, the domain as a lower-case A-label."""
+
+    local: str
+    domain: str
+
+    @property
+    def key(self) -> str:
+        """The case-folded form used to look the address up in a directory."""
+        return f"{self.local.casefold()}@{self.domain}"
+
+    def __str__(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+
+def parse(text: str) -> Address:
+    """Parse ``text`` into an :class:`Address`, or raise :class:`AddressError` saying what is wrong."""
+    if len(text) > MAX_INPUT:
+        raise AddressError(
+            f"address is {len(text)} characters long (expected at most {MAX_ADDRESS})"
+        )
+    text = text.strip()
+    if not text:
+        raise AddressError("address is empty (expected name@domain)")
+    if _CONTROL_RE.search(text):
+        raise AddressError("address contains spaces, control characters or invalid bytes")
+    if text.count("@") != 1:
+        raise AddressError(
+            f"address has {text.count('@')} '@' signs (expected exactly one, as in name@domain)"
+        )
+    local, _, domain_text = text.partition("@")
+    if not local:
+        raise AddressError("address has nothing before the '@' (expected name@domain)")
+    if (
+        not _LOCAL_RE.fullmatch(local)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+    ):
+        raise AddressError(
+            "the part before the '@' contains characters an address cannot hold "
+            "(expected letters, digits, dots and !#$%&'*+-/=?^_`{|}~)"
+        )
+    if len(local.encode()) > MAX_LOCAL:
+        raise AddressError(
+            f"the part before the '@' is {len(local.encode())} bytes long (expected at most {MAX_LOCAL})"
+        )
+    domain = normalise_domain(domain_text)
+    if len(local.encode()) + 1 + len(domain) > MAX_ADDRESS:
+        raise AddressError(f"address is longer than {MAX_ADDRESS} characters")
+    return Address(local, domain)
+
+
+def normalise_domain(text: str) -> str:
+    """Return ``text`` as a lower-case ASCII domain name (A-labels), or raise :class:`AddressError`."""
+    return _normalise_domain(text.strip())
+
+
+@lru_cache(maxsize=4096)
+def _normalise_domain(text: str) -> str:
+    if not text:
+        raise AddressError("domain is empty (expected a name such as example.org)")
+    if len(text) > MAX_INPUT:
+        raise AddressError(f"domain is {len(text)} characters long (expected at most {MAX_DOMAIN})")
+    if text.endswith("."):
+        text = text[:-1]
+    if text.isascii():
+        domain = text.lower()
+    else:
+        try:
+            domain = idna.encode(text, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise AddressError(
+                f"domain {text!r} is not a valid internationalised name: {exc}"
+            ) from exc
+    if len(domain) > MAX_DOMAIN:
+        raise AddressError(
+            f"domain is {len(domain)} characters long (expected at most {MAX_DOMAIN})"
+        )
+    labels = domain.split(".")
+    if len(labels) < 2:
+        raise AddressError(
+            f"domain {domain!r} has a single label (expected a name such as example.org)"
+        )
+    for label in labels:
+        if len(label) > MAX_LABEL or not _LABEL_RE.fullmatch(label):
+            raise AddressError(
+                f"domain {domain!r} is not a valid host name "
+                "(expected labels of letters, digits and inner hyphens, 1-63 characters each)"
+            )
+    if labels[-1].isdigit():
+        raise AddressError(f"domain {domain!r} looks like an IP address (expected a name)")
+    return domain
+
+
+def is_hostname(text: str) -> bool:
+    """True when ``text`` is already a valid lower-case ASCII host name with at least two labels."""
+    try:
+        return normalise_domain(text) == text
+    except AddressError:
+        return False

@@ -1,0 +1,53 @@
+"""An immutable map from each served domain to its provider, built once after loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from types import MappingProxyType
+
+from autoconfig.address import normalise_domain
+from autoconfig.errors import AddressError, UnknownDomainError
+from autoconfig.model import Provider
+
+SERVICE_PREFIXES = ("autoconfig.", "autodiscover.")
+
+
+class Catalog:
+    """Finds the provider of a domain, or of the ``Host`` a client asked for."""
+
+    def __init__(self, providers: Iterable[Provider]) -> None:
+        self.providers = tuple(providers)
+        self._by_domain = MappingProxyType(
+            {domain: p for p in self.providers for domain in p.domains}
+        )
+
+    def __iter__(self) -> Iterator[Provider]:
+        return iter(self.providers)
+
+    def __len__(self) -> int:
+        return len(self.providers)
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(self._by_domain)
+
+    def lookup(self, domain: str) -> Provider:
+        """The provider serving ``domain`` (already normalised), or :class:`UnknownDomainError`."""
+        try:
+            return self._by_domain[domain]
+        except KeyError:
+            raise UnknownDomainError(f"no profile serves the domain {domain!r}") from None
+
+    def for_host(self, host: str) -> Provider:
+        """The provider for a ``Host`` header: ``autoconfig.<domain>``, ``autodiscover.<domain>`` or ``<domain>``."""
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        try:
+            domain = normalise_domain(name)
+        except AddressError:
+            raise UnknownDomainError("the requested host names no domain served here") from None
+        if domain in self._by_domain:
+            return self._by_domain[domain]
+        for prefix in SERVICE_PREFIXES:
+            if domain.startswith(prefix) and domain[len(prefix) :] in self._by_domain:
+                return self._by_domain[domain[len(prefix) :]]
+        raise UnknownDomainError(f"no profile serves the host {domain!r}")

@@ -1,0 +1,194 @@
+"""The ``autoconfig`` command. Thin: it parses options and calls plain functions.
+
+Every option also reads an ``AUTOCONFIG_*`` environment variable. Errors are turned into a message
+and an exit status in one place, :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autoconfig import errors
+from autoconfig.service import Service
+from autoconfig.settings import Settings, default_profiles
+
+EXIT = {
+    errors.ConfigError: 2,
+    errors.DirectoryError: 3,
+    errors.AddressError: 4,
+    errors.UnknownDomainError: 5,
+}
+"""Exit status for each error class (1 for any other of ours)."""
+
+profiles_option = click.option(
+    "--profiles",
+    type=click.Path(path_type=Path),
+    envvar="AUTOCONFIG_PROFILES",
+    default=default_profiles,
+    show_default="the project's profiles/",
+    help="Folder of provider profiles (*.toml).",
+)
+directory_option = click.option(
+    "--directory",
+    envvar="AUTOCONFIG_DIRECTORY",
+    default=None,
+    metavar="FILE",
+    help="Login directory: a .csv or .sqlite file mapping addresses to login IDs.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mailclient-autoconfig")
+def cli() -> None:
+    """Mail client auto-configuration server."""
+
+
+@cli.command()
+@profiles_option
+@directory_option
+def check(profiles: Path, directory: str | None) -> None:
+    """Validate the profiles (and the directory), listing every problem at once."""
+    service = Service.load(Settings(profiles, directory))
+    for provider in service.catalog:
+        click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
+    if service.directory is not None:
+        click.echo(f"ok: directory: {service.directory.description}")
+    service.close()
+
+
+@cli.command()
+@profiles_option
+@directory_option
+@click.option(
+    "--host",
+    envvar="AUTOCONFIG_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on.",
+)
+@click.option(
+    "--port",
+    envvar="AUTOCONFIG_PORT",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    envvar="AUTOCONFIG_WORKERS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes.",
+)
+@click.option(
+    "--log-level",
+    envvar="AUTOCONFIG_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(
+    profiles: Path, directory: str | None, host: str, port: int, workers: int, log_level: str
+) -> None:
+    """Serve HTTP. Refuses to start when a profile or the directory is invalid."""
+    settings = Settings(profiles.resolve(), directory)
+    Service.load(settings).close()
+    run(settings, host, port, workers, log_level)
+
+
+def run(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+    """Start uvicorn with the app factory; the workers read the settings from the environment."""
+    import uvicorn
+
+    from autoconfig.logs import log_config
+
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "autoconfig.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(log_level),
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@cli.group()
+def render() -> None:
+    """Print an answer exactly as the HTTP service would serve it."""
+
+
+@render.command("thunderbird")
+@profiles_option
+@directory_option
+@click.argument("address")
+def render_thunderbird(profiles: Path, directory: str | None, address: str) -> None:
+    """The autoconfig XML for ADDRESS (or the generic one, when ADDRESS is a bare domain)."""
+    service = Service.load(Settings(profiles, directory))
+    if "@" in address:
+        rendered, _ = service.thunderbird(address)
+    else:
+        rendered, _ = service.thunderbird(None, address)
+    sys.stdout.buffer.write(rendered.body)
+    service.close()
+
+
+@cli.group()
+def directory() -> None:
+    """Work with login directories."""
+
+
+@directory.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--into",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to write (replaced atomically).",
+)
+def directory_import(csv_file: Path, target: Path) -> None:
+    """Build a SQLite directory from CSV_FILE (columns email, login and optionally name)."""
+    from autoconfig.usernames.table import write_sqlite
+
+    count = write_sqlite(csv_file, target)
+    click.echo(f"wrote {count} entries to {target}")
+
+
+def exit_status(exc: errors.AutoconfigError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT:
+            return EXIT[cls]
+    return 1
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the command, turning our errors into a message and an exit status."""
+    try:
+        return cli.main(args=argv, prog_name="autoconfig", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except errors.ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+        sys.exit(exit_status(exc))
+    except errors.AutoconfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exit_status(exc))

@@ -1,0 +1,157 @@
+"""The settings model: frozen dataclasses built once, by ``profiles.load``, and never changed.
+
+Renderers read these objects and nothing else, so every output agrees with every other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from autoconfig.address import Address
+
+PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")
+
+
+class Security(StrEnum):
+    """How a client secures its connection to a mail server."""
+
+    TLS = "tls"
+    """Implicit TLS from the first byte (IMAP 993, submission 465; RFC 8314)."""
+    STARTTLS = "starttls"
+    """A plain connection upgraded with STARTTLS (IMAP 143, submission 587)."""
+
+
+class Auth(StrEnum):
+    """How a client proves who it is to a mail server."""
+
+    PASSWORD = "password"  # noqa: S105 - a method name, not a secret
+    """A password sent inside the TLS connection (SASL PLAIN or LOGIN)."""
+    PASSWORD_ENCRYPTED = "password-encrypted"  # noqa: S105
+    """A challenge-response password exchange (CRAM-MD5)."""
+
+
+class LoginSource(StrEnum):
+    """Where a provider's login IDs come from."""
+
+    DIRECTORY = "directory"
+    """Looked up by address in the directory given to the service; the fallback template otherwise."""
+    TEMPLATE = "template"
+    """Derived from the address by the template, for every address."""
+
+
+class Found(StrEnum):
+    """Where the login ID of one answer came from."""
+
+    DIRECTORY = "directory"
+    TEMPLATE = "template"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Localized:
+    """A text in several languages; ``default`` is the provider's first language."""
+
+    texts: tuple[tuple[str, str], ...]
+
+    @property
+    def default(self) -> str:
+        return self.texts[0][1]
+
+    def get(self, lang: str) -> str:
+        for code, text in self.texts:
+            if code == lang:
+                return text
+        return self.default
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.texts)
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One mail server a client connects to."""
+
+    host: str
+    port: int
+    security: Security
+    auth: Auth
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    """How the login ID of an address is found.
+
+    ``template`` is the login for :attr:`LoginSource.TEMPLATE`, and the fallback used when the
+    directory does not know an address for :attr:`LoginSource.DIRECTORY`. It may hold the
+    ``%EMAILADDRESS%``, ``%EMAILLOCALPART%`` and ``%EMAILDOMAIN%`` placeholders.
+    """
+
+    source: LoginSource
+    template: str
+
+    def expand(self, address: Address) -> str:
+        """The template with its placeholders replaced for ``address``."""
+        return (
+            self.template.replace("%EMAILADDRESS%", str(address))
+            .replace("%EMAILLOCALPART%", address.local)
+            .replace("%EMAILDOMAIN%", address.domain)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """Where people find help: the help site, and the title of its link."""
+
+    url: str
+    title: Localized
+
+
+@dataclass(frozen=True, slots=True)
+class Webmail:
+    """The provider's webmail addresses; the first is the one clients are given."""
+
+    urls: tuple[str, ...]
+    login_portal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """Everything about one mail provider, from one profile file."""
+
+    id: str
+    domains: tuple[str, ...]
+    name: Localized
+    short_name: Localized
+    organization: Localized
+    imap: Server
+    smtp: Server
+    login: LoginPolicy
+    help: Help
+    webmail: Webmail
+    source: str = field(default="", compare=False)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.name.languages
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The person a request is about, as far as the service knows them.
+
+    ``address`` is ``None`` for a generic answer. ``login`` is the login ID to hand out: a looked-up
+    academic ID, the template expanded for the address, or the raw template (with placeholders, which
+    clients replace themselves) when there is no address.
+    """
+
+    address: Address | None
+    login: str
+    found: Found
+    name: str | None = None
+
+    @property
+    def personal(self) -> bool:
+        """True when the answer carries data looked up for this one person."""
+        return self.found is Found.DIRECTORY

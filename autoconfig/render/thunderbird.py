@@ -1,0 +1,56 @@
+"""Mozilla autoconfig (``config-v1.1.xml``), as read by Thunderbird, Thunderbird for Android,
+Evolution, KMail, Nextcloud Mail, Delta Chat, FairEmail and others.
+
+One IMAP and one SMTP server, each with a non-empty ``<username>``: the looked-up login ID, or the
+provider's template with its placeholders, which the clients replace themselves.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from autoconfig.model import Account, Auth, Provider, Security, Server
+from autoconfig.render import Rendered
+
+MEDIA_TYPE = "text/xml; charset=utf-8"
+
+SOCKET_TYPE = {Security.TLS: "SSL", Security.STARTTLS: "STARTTLS"}
+AUTHENTICATION = {
+    Auth.PASSWORD: "password-cleartext",
+    Auth.PASSWORD_ENCRYPTED: "password-encrypted",
+}
+
+
+def _text(parent: etree._Element, tag: str, text: str, **attrib: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, attrib)
+    element.text = text
+    return element
+
+
+def _server(parent: etree._Element, tag: str, kind: str, server: Server, login: str) -> None:
+    element = etree.SubElement(parent, tag, type=kind)
+    _text(element, "hostname", server.host)
+    _text(element, "port", str(server.port))
+    _text(element, "socketType", SOCKET_TYPE[server.security])
+    _text(element, "username", login)
+    _text(element, "authentication", AUTHENTICATION[server.auth])
+
+
+def render(provider: Provider, account: Account) -> Rendered:
+    """The autoconfig document for ``account`` (personal when its login was looked up)."""
+    login = account.login if account.personal else provider.login.template
+    root = etree.Element("clientConfig", version="1.1")
+    email = etree.SubElement(root, "emailProvider", id=provider.id)
+    for domain in provider.domains:
+        _text(email, "domain", domain)
+    _text(email, "displayName", provider.name.default)
+    _text(email, "displayShortName", provider.short_name.default)
+    _server(email, "incomingServer", "imap", provider.imap, login)
+    _server(email, "outgoingServer", "smtp", provider.smtp, login)
+    docs = etree.SubElement(email, "documentation", url=provider.help.url)
+    for lang, title in provider.help.title.texts:
+        _text(docs, "descr", title, lang=lang)
+    webmail = etree.SubElement(root, "webMail")
+    etree.SubElement(webmail, "loginPage", url=provider.webmail.urls[0])
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return Rendered(body, MEDIA_TYPE)

@@ -1,0 +1,174 @@
+"""The table backend: login IDs from a CSV file (loaded into memory) or a SQLite file (read-only).
+
+CSV: a header row naming the columns ``email`` and ``login``, and optionally ``name`` (the person's
+display name); other columns are ignored. Addresses are normalised like every other address, so the
+keys are case-folded with an IDNA domain. SQLite: a table ``directory(email, login, name)`` with the
+same normalised keys, as written by :func:`write_sqlite` (``autoconfig directory import``).
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from autoconfig.address import Address, parse
+from autoconfig.errors import AddressError, DirectoryError
+from autoconfig.usernames.entry import Entry, check_login, check_name
+
+REQUIRED_COLUMNS = ("email", "login")
+MAX_REPORTED = 20
+
+
+class TableDirectory:
+    """Login IDs held in memory, keyed by normalised address."""
+
+    def __init__(self, entries: Mapping[str, Entry], description: str) -> None:
+        self._entries = dict(entries)
+        self._description = description
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, address: Address) -> Entry | None:
+        return self._entries.get(address.key)
+
+    def close(self) -> None:
+        """Nothing to release: the table lives in memory."""
+
+
+def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
+    """Yield ``(key, entry)`` for each row of a CSV directory; raise :class:`DirectoryError` listing bad rows."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            columns = [c.strip().casefold() for c in reader.fieldnames or []]
+            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+            if missing:
+                raise DirectoryError(
+                    f"{path}: the header row lacks the column(s) {', '.join(missing)} "
+                    f"(expected at least: {', '.join(REQUIRED_COLUMNS)}; found: "
+                    f"{', '.join(columns) or 'nothing'})"
+                )
+            reader.fieldnames = columns
+            for row in reader:
+                line = reader.line_num
+                entry_key = _row(row, line, problems)
+                if entry_key is None:
+                    continue
+                key, entry = entry_key
+                if key in seen:
+                    problems.append(f"line {line}: {key!r} already appears on line {seen[key]}")
+                    continue
+                seen[key] = line
+                yield key, entry
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise DirectoryError(f"{path}: is not a readable UTF-8 CSV file: {exc}") from exc
+    if problems:
+        shown = problems[:MAX_REPORTED]
+        more = (
+            f"\n… and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        )
+        raise DirectoryError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(shown) + more)
+
+
+def _row(
+    row: dict[str | None, str | None], line: int, problems: list[str]
+) -> tuple[str, Entry] | None:
+    email = (row.get("email") or "").strip()
+    login = (row.get("login") or "").strip()
+    name = (row.get("name") or "").strip()
+    try:
+        key = parse(email).key
+    except AddressError as exc:
+        problems.append(f"line {line}: email: {exc}")
+        return None
+    reason = check_login(login) or (check_name(name) if name else None)
+    if reason:
+        problems.append(f"line {line}: {reason}")
+        return None
+    return key, Entry(login, name or None)
+
+
+def load_csv(path: Path) -> TableDirectory:
+    """Load a whole CSV directory into memory."""
+    entries = dict(read_csv(path))
+    return TableDirectory(entries, f"CSV table {path.name} ({len(entries)} entries)")
+
+
+class SqliteDirectory:
+    """Login IDs queried from a SQLite file opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise DirectoryError(f"{path}: no such SQLite file")
+        try:
+            self._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+            count = self._db.execute("SELECT count(*) FROM directory").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise DirectoryError(
+                f"{path}: is not a directory database "
+                f"(expected a table directory(email, login, name)): {exc}"
+            ) from exc
+        self._lock = threading.Lock()
+        self._description = f"SQLite table {path.name} ({count} entries)"
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def lookup(self, address: Address) -> Entry | None:
+        with self._lock:
+            try:
+                row = self._db.execute(
+                    "SELECT login, name FROM directory WHERE email = ?", (address.key,)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise DirectoryError(f"SQLite lookup failed: {exc}") from exc
+        return Entry(row[0], row[1] or None) if row else None
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_sqlite(path: Path) -> SqliteDirectory:
+    return SqliteDirectory(path)
+
+
+def write_sqlite(csv_path: Path, target: Path) -> int:
+    """Build a SQLite directory at ``target`` from a CSV directory; return the number of entries.
+
+    The file is written beside the target and renamed into place, so a running service never sees
+    half of it.
+    """
+    entries = list(read_csv(csv_path))
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    db = sqlite3.connect(partial)
+    try:
+        db.execute(
+            "CREATE TABLE directory (email TEXT PRIMARY KEY, login TEXT NOT NULL, name TEXT)"
+            " WITHOUT ROWID"
+        )
+        db.executemany(
+            "INSERT INTO directory VALUES (?, ?, ?)", ((key, e.login, e.name) for key, e in entries)
+        )
+        db.commit()
+    finally:
+        db.close()
+    partial.replace(target)
+    return len(entries)

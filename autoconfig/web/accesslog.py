@@ -1,0 +1,42 @@
+"""One log line per request, without the query string (it holds addresses), headers or body."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("autoconfig.access")
+
+
+class AccessLog:
+    """ASGI middleware writing ``method path status duration`` for each HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            path = scope.get("path", "")
+            log.info(
+                "method=%s path=%s status=%d duration_ms=%.1f",
+                scope.get("method", "-"),
+                path[:200].encode("unicode_escape").decode("ascii"),
+                status,
+                (time.perf_counter() - start) * 1000,
+            )

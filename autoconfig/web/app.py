@@ -1,0 +1,28 @@
+"""The application factory. The app is read-only: nothing it serves changes any state."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from autoconfig.service import Service
+from autoconfig.settings import Settings
+from autoconfig.web import thunderbird
+from autoconfig.web.accesslog import AccessLog
+from autoconfig.web.errors import HANDLERS
+
+
+def create_app(service: Service) -> Starlette:
+    """A Starlette app answering from ``service`` (tests build their own)."""
+    app = Starlette(
+        routes=[*thunderbird.routes],
+        middleware=[Middleware(AccessLog)],
+        exception_handlers=HANDLERS,
+    )
+    app.state.service = service
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The factory ``autoconfig serve`` hands to uvicorn: settings from ``AUTOCONFIG_*``."""
+    return create_app(Service.load(Settings.from_env()))

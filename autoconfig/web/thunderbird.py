@@ -1,0 +1,29 @@
+"""``GET``/``HEAD`` of the Mozilla autoconfig document on every URL clients try."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from autoconfig.service import Service
+
+PATHS = (
+    "/mail/config-v1.1.xml",
+    "/.well-known/autoconfig/mail/config-v1.1.xml",
+    "/v1.1/mail/config-v1.1.xml",
+)
+PUBLIC_CACHE = "public, max-age=3600"
+PRIVATE_CACHE = "private, no-store"
+
+
+async def config_v11(request: Request) -> Response:
+    service: Service = request.app.state.service
+    rendered, account = service.thunderbird(
+        request.query_params.get("emailaddress"), request.headers.get("host")
+    )
+    cache = PRIVATE_CACHE if account.personal else PUBLIC_CACHE
+    return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": cache})
+
+
+routes = [Route(path, config_v11, methods=["GET"]) for path in PATHS]

@@ -1,0 +1,30 @@
+# Shared by scripts/serve and scripts/test: system packages and the project's virtualenv.
+# Sourced, not run.
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian packages listed in the given files (one per line, # comments) that are missing.
+ensure_packages() {
+    local missing=() pkg
+    for pkg in $(sed 's/#.*//' "$@"); do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing system packages: ${missing[*]}" >&2
+        as_root apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+# Create .venv (if needed) and install the project into it with the given extras.
+ensure_venv() {
+    local extras=$1
+    if [ ! -x .venv/bin/python ]; then
+        python3 -m venv .venv
+    fi
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]" 2>&1 \
+        | grep -v "^WARNING: Location" >&2 || true
+    .venv/bin/python -c "import autoconfig" || { echo "error: the project did not install into .venv" >&2; exit 1; }
+}
