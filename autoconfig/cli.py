@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import click
 
 from autoconfig import errors
-from autoconfig.service import Service
+from autoconfig.service import Query, Service
 from autoconfig.settings import Settings, default_profiles
 
 EXIT = {
@@ -123,6 +124,11 @@ def run(settings: Settings, host: str, port: int, workers: int, log_level: str) 
     )
 
 
+def cli_query(address: str) -> Query:
+    """An address, or a bare domain standing for the generic answer of that domain."""
+    return Query(address=address) if "@" in address else Query(host=address)
+
+
 @cli.group()
 def render() -> None:
     """Print an answer exactly as the HTTP service would serve it."""
@@ -135,10 +141,7 @@ def render() -> None:
 def render_thunderbird(profiles: Path, directory: str | None, address: str) -> None:
     """The autoconfig XML for ADDRESS (or the generic one, when ADDRESS is a bare domain)."""
     service = Service.load(Settings(profiles, directory))
-    if "@" in address:
-        rendered, _ = service.thunderbird(address)
-    else:
-        rendered, _ = service.thunderbird(None, address)
+    rendered, _ = anyio.run(service.thunderbird, cli_query(address))
     sys.stdout.buffer.write(rendered.body)
     service.close()
 

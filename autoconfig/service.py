@@ -14,6 +14,16 @@ from autoconfig.settings import Settings
 from autoconfig.usernames import Directory, open_directory, resolve
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What a request (or a CLI call) asks about: an address as typed, the host it was sent to,
+    and the client's network address (for per-client limits; ``None`` from the CLI)."""
+
+    address: str | None = None
+    host: str | None = None
+    client: str | None = None
+
+
 @dataclass(frozen=True)
 class Service:
     catalog: Catalog
@@ -32,19 +42,25 @@ class Service:
         if self.directory is not None:
             self.directory.close()
 
-    def locate(self, raw_address: str | None, host: str | None) -> tuple[Provider, Account]:
-        """The provider and account a request is about: from its address if it has one, else
-        from the host name it was sent to."""
-        if raw_address:
-            parsed = address.parse(raw_address)
-            provider = self.catalog.lookup(parsed.domain)
-        else:
-            parsed = None
-            provider = self.catalog.for_host(host or "")
-        return provider, resolve(provider, parsed, self.directory)
+    def locate(self, query: Query) -> tuple[Provider, address.Address | None]:
+        """The provider and parsed address a query is about: from its address if it has one,
+        else from the host name it was sent to. Raises AddressError / UnknownDomainError."""
+        if query.address:
+            parsed = address.parse(query.address)
+            return self.catalog.lookup(parsed.domain), parsed
+        return self.catalog.for_host(query.host or ""), None
 
-    def thunderbird(
-        self, raw_address: str | None, host: str | None = None
-    ) -> tuple[Rendered, Account]:
-        provider, account = self.locate(raw_address, host)
+    async def account(
+        self, provider: Provider, parsed: address.Address | None, query: Query
+    ) -> Account:
+        """The account to answer with. Async so that slow directories can be bounded in time."""
+        del query  # the client address is for per-client limits on directory answers
+        return resolve(provider, parsed, self.directory)
+
+    async def answer(self, query: Query) -> tuple[Provider, Account]:
+        provider, parsed = self.locate(query)
+        return provider, await self.account(provider, parsed, query)
+
+    async def thunderbird(self, query: Query) -> tuple[Rendered, Account]:
+        provider, account = await self.answer(query)
         return thunderbird.render(provider, account), account

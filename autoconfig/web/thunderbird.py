@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from autoconfig.service import Service
+from autoconfig.web.common import query
 
 PATHS = (
     "/mail/config-v1.1.xml",
@@ -19,8 +20,8 @@ PRIVATE_CACHE = "private, no-store"
 
 async def config_v11(request: Request) -> Response:
     service: Service = request.app.state.service
-    rendered, account = service.thunderbird(
-        request.query_params.get("emailaddress"), request.headers.get("host")
+    rendered, account = await service.thunderbird(
+        query(request, request.query_params.get("emailaddress"))
     )
     cache = PRIVATE_CACHE if account.personal else PUBLIC_CACHE
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": cache})
