@@ -117,6 +117,16 @@ class Webmail:
 
 
 @dataclass(frozen=True, slots=True)
+class DavServer:
+    """A CalDAV or CardDAV service, reached over HTTPS at ``url`` (its context path)."""
+
+    url: str
+    host: str
+    port: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     """Everything about one mail provider, from one profile file."""
 
@@ -130,6 +140,8 @@ class Provider:
     login: LoginPolicy
     help: Help
     webmail: Webmail
+    caldav: DavServer | None = None
+    carddav: DavServer | None = None
     source: str = field(default="", compare=False)
 
     @property

@@ -19,6 +19,7 @@ from autoconfig.errors import AddressError, ConfigError, Problem
 from autoconfig.model import (
     PLACEHOLDERS,
     Auth,
+    DavServer,
     Help,
     Localized,
     LoginPolicy,
@@ -250,6 +251,20 @@ def _login(parent: _Reader) -> LoginPolicy | None:
     return LoginPolicy(source, template)
 
 
+def _dav(parent: _Reader, key: str) -> DavServer | None:
+    table = parent.table(key, required=False)
+    if table is None:
+        return None
+    url = table.url("url")
+    table.finish()
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # checked by table.url
+    path = parts.path or "/"
+    return DavServer(url, normalise_domain(parts.hostname), parts.port or 443, path)
+
+
 def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem]) -> Provider | None:
     """Build one provider from the parsed TOML ``data``; append what is wrong to ``problems``."""
     top = _Reader(source, data, "", problems)
@@ -286,6 +301,8 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         portal = web_table.url("login_portal", required=False)
         web_table.finish()
         webmail = Webmail(urls, portal) if urls else None
+    caldav = _dav(top, "caldav")
+    carddav = _dav(top, "carddav")
     top.finish()
     if (
         domains is None
@@ -310,6 +327,8 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         login=login,
         help=help_,
         webmail=webmail,
+        caldav=caldav,
+        carddav=carddav,
         source=source,
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoconfig import address, profiles
+from autoconfig import address, profiles, record
 from autoconfig.catalog import Catalog
 from autoconfig.model import Account, Provider
 from autoconfig.render import Rendered, thunderbird
@@ -59,7 +59,10 @@ class Service:
 
     async def answer(self, query: Query) -> tuple[Provider, Account]:
         provider, parsed = self.locate(query)
-        return provider, await self.account(provider, parsed, query)
+        record.note(domain=provider.id)
+        account = await self.account(provider, parsed, query)
+        record.note(login=account.found.value)
+        return provider, account
 
     async def thunderbird(self, query: Query) -> tuple[Rendered, Account]:
         provider, account = await self.answer(query)

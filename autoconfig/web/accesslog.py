@@ -7,6 +7,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from autoconfig import record
+
 log = logging.getLogger("autoconfig.access")
 
 
@@ -22,6 +24,7 @@ class AccessLog:
             return
         start = time.perf_counter()
         status = 500
+        entry, token = record.start()
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -32,11 +35,15 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            record.finish(token)
             path = scope.get("path", "")
             log.info(
-                "method=%s path=%s status=%d duration_ms=%.1f",
+                "method=%s path=%s endpoint=%s domain=%s login=%s status=%d duration_ms=%.1f",
                 scope.get("method", "-"),
                 path[:200].encode("unicode_escape").decode("ascii"),
+                entry.endpoint,
+                entry.domain,
+                entry.login,
                 status,
                 (time.perf_counter() - start) * 1000,
             )

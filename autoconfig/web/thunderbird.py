@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from autoconfig import record
 from autoconfig.service import Service
 from autoconfig.web.common import query
 
@@ -19,6 +20,7 @@ PRIVATE_CACHE = "private, no-store"
 
 
 async def config_v11(request: Request) -> Response:
+    record.note(endpoint="thunderbird")
     service: Service = request.app.state.service
     rendered, account = await service.thunderbird(
         query(request, request.query_params.get("emailaddress"))
