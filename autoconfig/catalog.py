@@ -44,10 +44,14 @@ class Catalog:
         try:
             domain = normalise_domain(name)
         except AddressError:
-            raise UnknownDomainError("the requested host names no domain served here") from None
+            raise UnknownDomainError(
+                "no profile serves the requested host; pass the address (emailaddress=…)"
+            ) from None
         if domain in self._by_domain:
             return self._by_domain[domain]
         for prefix in SERVICE_PREFIXES:
             if domain.startswith(prefix) and domain[len(prefix) :] in self._by_domain:
                 return self._by_domain[domain[len(prefix) :]]
-        raise UnknownDomainError(f"no profile serves the host {domain!r}")
+        raise UnknownDomainError(
+            f"no profile serves the host {domain!r}; pass the address (emailaddress=…)"
+        )

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from autoconfig.address import MAX_INPUT, Address, is_hostname, normalise_domain, parse
+from autoconfig.errors import AddressError
+
+SPELLINGS = [
+    ("pierre.dupont@ac-aix-marseille.fr", "pierre.dupont", "ac-aix-marseille.fr"),
+    ("Pierre.Dupont@AC-Aix-Marseille.FR", "Pierre.Dupont", "ac-aix-marseille.fr"),
+    ("  pierre.dupont@ac-aix-marseille.fr  ", "pierre.dupont", "ac-aix-marseille.fr"),
+    ("pierre.dupont@ac-aix-marseille.fr.", "pierre.dupont", "ac-aix-marseille.fr"),
+    ("o'neil&co+tag@example.org", "o'neil&co+tag", "example.org"),
+    ("gaëlle@example.org", "gaëlle", "example.org"),
+    ("prenom.nom@école.example", "prenom.nom", "xn--cole-9oa.example"),
+    ("prenom.nom@ÉCOLE.example", "prenom.nom", "xn--cole-9oa.example"),
+    ("x@xn--cole-9oa.example", "x", "xn--cole-9oa.example"),
+]
+
+
+@pytest.mark.parametrize(("text", "local", "domain"), SPELLINGS)
+def test_spellings_normalise(text: str, local: str, domain: str) -> None:
+    assert parse(text) == Address(local, domain)
+
+
+def test_key_is_casefolded_and_same_for_every_spelling() -> None:
+    keys = {
+        parse(t).key
+        for t in ("Pierre.Dupont@AC-AIX-MARSEILLE.FR", "pierre.dupont@ac-aix-marseille.fr")
+    }
+    assert keys == {"pierre.dupont@ac-aix-marseille.fr"}
+
+
+JUNK = [
+    ("", "empty"),
+    ("   ", "empty"),
+    ("pierre.dupont", "0 '@'"),
+    ("a@b@ac-aix-marseille.fr", "2 '@'"),
+    ("@ac-aix-marseille.fr", "nothing before"),
+    ("pierre@", "domain is empty"),
+    ("pierre dupont@ac-aix-marseille.fr", "spaces"),
+    ("pierre\r\n@ac-aix-marseille.fr", "control"),
+    ("pierre\x00@ac-aix-marseille.fr", "control"),
+    ("pier\ufffdre@ac-aix-marseille.fr", "invalid bytes"),
+    ("<script>@ac-aix-marseille.fr", "characters"),
+    ('"quoted"@ac-aix-marseille.fr', "characters"),
+    (".pierre@ac-aix-marseille.fr", "characters"),
+    ("pierre..dupont@ac-aix-marseille.fr", "characters"),
+    ("pierre@localhost", "single label"),
+    ("pierre@127.0.0.1", "IP address"),
+    ("pierre@-bad-.fr", "not a valid host name"),
+    ("pierre@bad_name.fr", "not a valid host name"),
+    ("pierre@a..fr", "not a valid host name"),
+    ("a" * 65 + "@ac-aix-marseille.fr", "bytes long"),
+    ("a@" + "b" * 64 + ".fr", "not a valid host name"),
+    ("a@" + ".".join(["abcdefghij"] * 25) + ".fr", "characters long"),
+    ("x" * (MAX_INPUT + 1), "characters long"),
+    ("x" * 10_000 + "@ac-aix-marseille.fr", "characters long"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), JUNK)
+def test_junk_is_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(AddressError, match=reason):
+        parse(text)
+
+
+def test_total_length_limit() -> None:
+    local = "a" * 64
+    domain = ".".join(["b" * 47] * 4) + ".fr"  # 194 characters: 64 + 1 + 194 > 254
+    assert len(domain) == 194
+    with pytest.raises(AddressError, match="longer than 254"):
+        parse(f"{local}@{domain}")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("imap.example.org", True),
+        ("IMAP.example.org", False),
+        ("localhost", False),
+        ("a_b.org", False),
+    ],
+)
+def test_is_hostname(name: str, expected: bool) -> None:
+    assert is_hostname(name) is expected
+
+
+def test_normalise_domain_strips_trailing_dot_and_case() -> None:
+    assert normalise_domain("AUTOCONFIG.Example.ORG.") == "autoconfig.example.org"

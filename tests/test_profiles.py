@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autoconfig.errors import ConfigError
+from autoconfig.model import Auth, LoginSource, Security
+from autoconfig.profiles import load
+from tests.conftest import PROFILES
+
+BASE = (PROFILES / "ac-aix-marseille.toml").read_text(encoding="utf-8")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def broken(old: str, new: str) -> str:
+    assert old in BASE, old
+    return BASE.replace(old, new, 1)
+
+
+def test_project_profiles_load() -> None:
+    providers = {p.id: p for p in load(PROFILES)}
+    academie = providers["ac-aix-marseille.fr"]
+    assert academie.domains == ("ac-aix-marseille.fr",)
+    assert (academie.imap.host, academie.imap.port, academie.imap.security, academie.imap.auth) == (
+        "imap.ac-aix-marseille.fr",
+        993,
+        Security.TLS,
+        Auth.PASSWORD,
+    )
+    assert (academie.smtp.host, academie.smtp.port, academie.smtp.security) == (
+        "smtp.ac-aix-marseille.fr",
+        465,
+        Security.TLS,
+    )
+    assert academie.login.source is LoginSource.DIRECTORY
+    assert academie.webmail.urls == (
+        "https://webmail.ac-aix-marseille.fr/",
+        "https://webmel.ac-aix-marseille.fr/",
+    )
+    assert academie.webmail.login_portal == "https://appli.ac-aixmarseille.fr/plog/public/login"
+    assert academie.name.get("en") == "Aix-Marseille academic mail"
+    assert (
+        academie.name.get("de") == academie.name.default == "Messagerie académique d'Aix-Marseille"
+    )
+    example = providers["example.org"]
+    assert example.caldav is not None
+    assert (example.caldav.host, example.caldav.port, example.caldav.path) == (
+        "dav.example.org",
+        443,
+        "/caldav/",
+    )
+
+
+CASES = [
+    (
+        "port out of range",
+        ("port = 993", "port = 99330"),
+        "imap.port: 99330 is not a valid port (expected 1-65535)",
+    ),
+    ("port as text", ("port = 465", 'port = "465"'), "smtp.port: '465' is not a valid port"),
+    ("port as bool", ("port = 465", "port = true"), "smtp.port: True is not a valid port"),
+    (
+        "unknown security",
+        ('security = "tls"', 'security = "ssl"'),
+        "imap.security: 'ssl' is not allowed (expected one of 'tls', 'starttls')",
+    ),
+    (
+        "plain security",
+        ('security = "tls"', 'security = "none"'),
+        "imap.security: 'none' is not allowed",
+    ),
+    (
+        "unknown auth",
+        ('auth = "password"', 'auth = "oauth2"'),
+        "imap.auth: 'oauth2' is not allowed (expected one of 'password', 'password-encrypted')",
+    ),
+    (
+        "host not a hostname",
+        ('host = "imap.ac-aix-marseille.fr"', 'host = "imap server"'),
+        "imap.host: 'imap server' is not a host name",
+    ),
+    (
+        "host single label",
+        ('host = "smtp.ac-aix-marseille.fr"', 'host = "smtp"'),
+        "smtp.host: 'smtp' is not a host name",
+    ),
+    ("missing imap table", ("[imap]", "[imap_typo]"), "imap: is missing (required)"),
+    (
+        "missing host",
+        ('host = "imap.ac-aix-marseille.fr"\n', ""),
+        "imap.host: is missing (required)",
+    ),
+    ("unknown key", ("port = 993", "port = 993\nsocket = 1"), "imap.socket: is not a known key"),
+    ("typo with hint", ("port = 993", "prot = 993"), "did you mean 'port'?"),
+    (
+        "unknown source",
+        ('source = "directory"', 'source = "ldap"'),
+        "login.source: 'ldap' is not allowed",
+    ),
+    (
+        "template with directory",
+        ('fallback = "%EMAILLOCALPART%"', 'template = "%EMAILLOCALPART%"'),
+        "login.template: is not used when login.source = 'directory'",
+    ),
+    (
+        "webmail not https",
+        ('"https://webmail.ac-aix-marseille.fr/"', '"http://webmail.ac-aix-marseille.fr/"'),
+        "webmail.urls[0]: 'http://webmail.ac-aix-marseille.fr/' is not an https URL",
+    ),
+    (
+        "name too long",
+        ('name.en = "Aix-Marseille academic mail"', 'name.en = "' + "x" * 61 + '"'),
+        "provider.name.en: 'xxxx",
+    ),
+    (
+        "languages differ",
+        ('short_name.en = "Académie"', 'short_name.de = "Akademie"'),
+        "provider.short_name: has languages ['fr', 'de'] (expected ['fr', 'en']",
+    ),
+    (
+        "bad language code",
+        ('title.en = "Set up your academic mailbox"', 'title.english = "x"'),
+        "help.title.english: 'english' is not a language code",
+    ),
+    (
+        "empty domains",
+        ('domains = ["ac-aix-marseille.fr"]', "domains = []"),
+        "provider.domains: [] is not a non-empty list",
+    ),
+    (
+        "bad domain",
+        ('domains = ["ac-aix-marseille.fr"]', 'domains = ["ac aix"]'),
+        "provider.domains[0]: 'ac aix' is not a domain name",
+    ),
+    (
+        "dav not https",
+        ("[webmail]", '[caldav]\nurl = "ftp://dav.example.org/"\n\n[webmail]'),
+        "caldav.url: 'ftp://dav.example.org/' is not an https URL",
+    ),
+    ("not toml", ("[imap]", "[imap"), "cannot be read as TOML"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "message"), CASES, ids=[c[0] for c in CASES])
+def test_broken_profile_names_file_key_value_and_expectation(
+    tmp_path: Path, case: str, change: tuple[str, str], message: str
+) -> None:
+    path = write(tmp_path, "x.toml", broken(*change))
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    text = str(caught.value)
+    assert message in text, text
+    assert all(str(p).startswith(f"{path}:") for p in caught.value.problems)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = broken("port = 993", "port = 0")
+    text = text.replace('security = "tls"', 'security = "SSL"', 1)
+    text = text.replace('host = "smtp.ac-aix-marseille.fr"', 'host = "-bad-"')
+    write(tmp_path, "x.toml", text)
+    write(
+        tmp_path,
+        "y.toml",
+        BASE.replace("ac-aix-marseille.fr", "other.example").replace("[help]", "[hepl]"),
+    )
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    keys = {(Path(p.source).name, p.key) for p in caught.value.problems}
+    assert {
+        ("x.toml", "imap.port"),
+        ("x.toml", "imap.security"),
+        ("x.toml", "smtp.host"),
+        ("y.toml", "help"),
+        ("y.toml", "hepl"),
+    } <= keys
+
+
+def test_duplicate_domain_across_profiles(tmp_path: Path) -> None:
+    write(tmp_path, "a.toml", BASE)
+    write(tmp_path, "b.toml", BASE.replace("Messagerie académique", "Copie"))
+    with pytest.raises(ConfigError, match=r"'ac-aix-marseille\.fr' is already served by .*a\.toml"):
+        load(tmp_path)
+
+
+def test_domain_spelling_is_normalised_when_loading(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.toml",
+        BASE.replace(
+            'domains = ["ac-aix-marseille.fr"]',
+            'domains = ["AC-Aix-Marseille.FR", "école.example"]',
+        ),
+    )
+    (provider,) = load(tmp_path)
+    assert provider.domains == ("ac-aix-marseille.fr", "xn--cole-9oa.example")
+    assert provider.id == "ac-aix-marseille.fr"
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [("missing", "is not a folder of profiles"), ("empty", "holds no *.toml profile")],
+)
+def test_folder_problems(tmp_path: Path, setup: str, message: str) -> None:
+    folder = tmp_path / "profiles"
+    if setup == "empty":
+        folder.mkdir()
+    with pytest.raises(ConfigError, match=message.replace("*", r"\*")):
+        load(folder)

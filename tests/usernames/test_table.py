@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from autoconfig.address import parse
+from autoconfig.errors import ConfigError, DirectoryError
+from autoconfig.usernames import Entry, open_directory
+from autoconfig.usernames.table import load_csv, write_sqlite
+from tests.conftest import DEMO
+
+
+def csv_file(tmp_path: Path, text: str, name: str = "staff.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_demo_directory_loads() -> None:
+    directory = load_csv(DEMO)
+    assert len(directory) == 5
+    assert directory.lookup(parse("pierre.dupont@ac-aix-marseille.fr")) == Entry(
+        "pdupont", "Pierre Dupont"
+    )
+    assert directory.lookup(parse("Gaelle.LHeritier@AC-AIX-MARSEILLE.FR")) == Entry(
+        "glheritier", "Gaëlle L'Héritier"
+    )
+    assert directory.lookup(parse("nobody@ac-aix-marseille.fr")) is None
+
+
+def test_columns_in_any_order_extra_columns_ignored_keys_normalised(tmp_path: Path) -> None:
+    path = csv_file(
+        tmp_path,
+        "\ufeffLogin,Notes,EMAIL\nAB12,x,Anne.Bé@École.example\ncd34,,c@d.example\n",
+    )
+    directory = load_csv(path)
+    assert directory.lookup(parse("anne.bé@ÉCOLE.example")) == Entry("AB12")
+    assert directory.lookup(parse("C@D.EXAMPLE")) == Entry("cd34")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mail,login\na@b.fr,x\n", "lacks the column(s) email"),
+        ("email,uid\na@b.fr,x\n", "lacks the column(s) login"),
+        ("", "lacks the column(s) email, login"),
+        ("email,login\nnot-an-address,x\n", "line 2: email: address has 0 '@'"),
+        ("email,login\na@b.fr,\n", "line 2: login is empty"),
+        ("email,login\na@b.fr,has space\n", "line 2: login contains spaces"),
+        ("email,login,name\na@b.fr,x,bad\x07name\n", "line 2: name contains control"),
+        ("email,login\na@b.fr,x\nA@B.FR,y\n", "line 3: 'a@b.fr' already appears on line 2"),
+    ],
+)
+def test_bad_files_are_refused_with_line_numbers(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DirectoryError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_csv(csv_file(tmp_path, text))
+
+
+def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
+    text = "email,login\n" + "".join(f"bad{i},x\n" for i in range(50))
+    with pytest.raises(DirectoryError, match="50 bad row") as caught:
+        load_csv(csv_file(tmp_path, text))
+    assert "… and 30 more" in str(caught.value)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("email,login\nélise@b.fr,x\n".encode("latin-1"))
+    with pytest.raises(DirectoryError, match="not a readable UTF-8 CSV"):
+        load_csv(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DirectoryError, match="cannot be opened"):
+        load_csv(tmp_path / "nope.csv")
+
+
+def test_sqlite_round_trip(tmp_path: Path) -> None:
+    target = tmp_path / "staff.sqlite"
+    assert write_sqlite(DEMO, target) == 5
+    directory = open_directory(str(target))
+    try:
+        assert directory.lookup(parse("Marie.Martin@ac-aix-marseille.fr")) == Entry(
+            "mmartin3", "Marie Martin"
+        )
+        assert directory.lookup(parse("nobody@ac-aix-marseille.fr")) is None
+        assert "5 entries" in directory.description
+    finally:
+        directory.close()
+    # read-only: the service never writes to the directory it serves from
+    db = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        db.execute("DELETE FROM directory")
+    db.close()
+
+
+def test_sqlite_import_replaces_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "staff.sqlite"
+    write_sqlite(DEMO, target)
+    bad = csv_file(tmp_path, "email,login\nbroken,x\n", "bad.csv")
+    with pytest.raises(DirectoryError):
+        write_sqlite(bad, target)
+    directory = open_directory(str(target))
+    assert directory.lookup(parse("pierre.dupont@ac-aix-marseille.fr")) == Entry(
+        "pdupont", "Pierre Dupont"
+    )
+    directory.close()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_sqlite_without_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(DirectoryError, match="is not a directory database"):
+        open_directory(str(path))
+
+
+@pytest.mark.parametrize("spec", ["staff.txt", "staff", "ftp://x/y"])
+def test_unknown_directory_kind(spec: str) -> None:
+    with pytest.raises(ConfigError, match="is not a directory the service can read"):
+        open_directory(spec)
