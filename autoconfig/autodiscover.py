@@ -85,6 +85,11 @@ class Request:
         return self.schema == MOBILESYNC_RESPONSE_NS
 
     @property
+    def error_namespace(self) -> str:
+        """The namespace of an error ``Response`` to this request ([MS-ASCMD] for ActiveSync)."""
+        return MOBILESYNC_RESPONSE_NS if self.mobilesync else RESPONSE_NS
+
+    @property
     def served(self) -> bool:
         """True when the service has settings in the requested schema."""
         return self.schema == OUTLOOK_RESPONSE_NS

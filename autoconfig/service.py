@@ -78,12 +78,8 @@ class Service:
         try:
             request = autodiscover.parse_request(body)
             if not request.served:
-                namespace = (
-                    autodiscover.MOBILESYNC_RESPONSE_NS
-                    if request.mobilesync
-                    else autodiscover.RESPONSE_NS
-                )
-                return autodiscover_xml.error(autodiscover.ErrorCode.UNAVAILABLE, namespace), None
+                unavailable = autodiscover.ErrorCode.UNAVAILABLE
+                return autodiscover_xml.error(unavailable, request.error_namespace), None
             provider, account = await self.answer(
                 replace(query, address=request.address or query.address)
             )

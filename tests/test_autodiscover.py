@@ -109,6 +109,8 @@ def test_served_and_mobilesync() -> None:
     assert Request(schema=MOBILESYNC_RESPONSE_NS).mobilesync
     assert not Request(schema=MOBILESYNC_RESPONSE_NS).served
     assert not Request(schema="urn:other").served
+    assert Request(schema=MOBILESYNC_RESPONSE_NS).error_namespace == MOBILESYNC_RESPONSE_NS
+    assert Request(schema="urn:other").error_namespace == autodiscover.RESPONSE_NS
 
 
 @pytest.mark.parametrize(
