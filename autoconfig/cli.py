@@ -146,6 +146,20 @@ def render_thunderbird(profiles: Path, directory: str | None, address: str) -> N
     service.close()
 
 
+@render.command("autodiscover")
+@profiles_option
+@directory_option
+@click.argument("address")
+def render_autodiscover(profiles: Path, directory: str | None, address: str) -> None:
+    """The Autodiscover XML a POST for ADDRESS gets (a bare domain: what a GET without a body gets)."""
+    service = Service.load(Settings(profiles, directory))
+    query = cli_query(address)
+    service.locate(query)  # a malformed address or a domain not served: an error, not a document
+    rendered, _ = anyio.run(service.autodiscover, query)
+    sys.stdout.buffer.write(rendered.body)
+    service.close()
+
+
 @cli.group()
 def directory() -> None:
     """Work with login directories."""

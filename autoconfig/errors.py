@@ -7,7 +7,8 @@
     ├── AddressError (ValueError)           an e-mail address is malformed                    → HTTP 400
     ├── UnknownDomainError (LookupError)    no profile serves this domain                     → HTTP 404
     ├── RequestError (ValueError)           a request is malformed in another way             → HTTP 400
-    │   └── BodyTooLargeError               a request body is over the limit                  → HTTP 413
+    │   ├── BodyTooLargeError               a request body is over the limit                  → HTTP 413
+    │   └── XMLError                        a request body is not acceptable XML              → HTTP 400
     └── DirectoryError (OSError)            the login directory cannot be read
 
 The HTTP mapping lives in ``autoconfig.web.errors``; the CLI mapping in ``autoconfig.cli``.
@@ -59,6 +60,13 @@ class RequestError(AutoconfigError, ValueError):
 
 class BodyTooLargeError(RequestError):
     """A request body is larger than the service accepts."""
+
+
+class XMLError(RequestError):
+    """A request body is not well-formed XML, or uses what untrusted XML may not (a DOCTYPE).
+
+    Autodiscover answers it with its own error document (code 600) rather than an HTTP error.
+    """
 
 
 class DirectoryError(AutoconfigError, OSError):

@@ -4,12 +4,13 @@ from them. The HTTP app and the CLI both answer through this one object, so they
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from autoconfig import address, profiles, record
+from autoconfig import address, autodiscover, profiles, record
 from autoconfig.catalog import Catalog
 from autoconfig.model import Account, Provider
 from autoconfig.render import Rendered, thunderbird
+from autoconfig.render import autodiscover as autodiscover_xml
 from autoconfig.settings import Settings
 from autoconfig.usernames import Directory, open_directory, resolve
 
@@ -67,3 +68,21 @@ class Service:
     async def thunderbird(self, query: Query) -> tuple[Rendered, Account]:
         provider, account = await self.answer(query)
         return thunderbird.render(provider, account), account
+
+    async def autodiscover(
+        self, query: Query, body: bytes = b""
+    ) -> tuple[Rendered, Account | None]:
+        """The POX Autodiscover answer to ``body`` (the request a client posted; empty for a
+        ``GET``). The body's ``EMailAddress`` wins over ``query.address``. Protocol errors are
+        answered with an error document and no account; other errors are raised."""
+        try:
+            request = autodiscover.parse_request(body)
+            if not request.served:
+                unavailable = autodiscover.ErrorCode.UNAVAILABLE
+                return autodiscover_xml.error(unavailable, request.error_namespace), None
+            provider, account = await self.answer(
+                replace(query, address=request.address or query.address)
+            )
+        except autodiscover.ANSWERED as exc:
+            return autodiscover_xml.error(autodiscover.error_code(exc)), None
+        return autodiscover_xml.settings(provider, account), account

@@ -98,3 +98,143 @@ def substitute(username: str, address: str) -> str:
         .replace("%EMAILLOCALPART%", local)
         .replace("%EMAILDOMAIN%", domain)
     )
+
+
+# Autodiscover (POX) answers, as three clients read them.
+
+AUTODISCOVER_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+OUTLOOK_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+STARTTLS_PORTS = {143, 110, 25, 587}
+
+
+def autodiscover_thunderbird(
+    content_type: str, body: bytes, username: str | None = None
+) -> tuple[ClientServer, ClientServer]:
+    """Thunderbird's ``readAutoDiscoverXML``: content-type gate, tag names as written (so a prefix
+    would hide every element), first IMAP/POP3 and first SMTP ``Protocol``; ``SSL off`` or
+    ``Encryption None`` is plain, otherwise the port decides between TLS and STARTTLS; ``SPA on`` is
+    NTLM/Kerberos; ``LoginName`` must be non-empty when present, else the typed username or the
+    address placeholder."""
+    assert content_type.startswith(("text/xml", "application/xml")), content_type
+    root = _strict(body)
+    for element in root.iter():
+        assert element.prefix is None, f"prefixed element {element.tag} is invisible to Thunderbird"
+    assert etree.QName(root).localname == "Autodiscover", "no Autodiscover"
+    response = next((e for e in root if etree.QName(e).localname == "Response"), None)
+    assert response is not None, "no Response"
+    account = next((e for e in response if etree.QName(e).localname == "Account"), None)
+    assert account is not None, "no Account (an error answer)"
+
+    def text(parent: etree._Element, name: str) -> str | None:
+        return next((e.text for e in parent if etree.QName(e).localname == name), None)
+
+    incoming = outgoing = None
+    for protocol in (e for e in account if etree.QName(e).localname == "Protocol"):
+        kind = text(protocol, "Type")
+        if kind not in {"IMAP", "POP3", "SMTP"}:
+            continue
+        port = int(text(protocol, "Port") or "0")
+        if (text(protocol, "SSL") or "").lower() == "off" or (
+            text(protocol, "Encryption") or ""
+        ).lower() == "none":
+            socket = "plain"
+        else:
+            socket = "STARTTLS" if port in STARTTLS_PORTS else "SSL"
+        auth = "secure" if (text(protocol, "SPA") or "").lower() == "on" else "password-cleartext"
+        login = text(protocol, "LoginName")
+        if any(etree.QName(e).localname == "LoginName" for e in protocol):
+            assert login, "an empty LoginName makes Thunderbird drop the server"
+        server = ClientServer(
+            text(protocol, "Server") or "",
+            port,
+            socket,
+            login or username or "%EMAILADDRESS%",
+            auth,
+        )
+        if kind == "SMTP":
+            outgoing = outgoing or server
+        else:
+            incoming = incoming or server
+    assert incoming is not None, "no incoming server"
+    assert outgoing is not None, "no outgoing server"
+    return incoming, outgoing
+
+
+@dataclass(frozen=True)
+class ExchangelibProtocol:
+    type: str | None
+    server: str | None
+    port: int | None
+    login_name: str | None
+    ssl: bool
+    spa: bool
+    auth_required: bool
+
+
+def _on_off(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    assert value in {"on", "off"}, f"{value!r} is not on/off"
+    return value == "on"
+
+
+def autodiscover_exchangelib(body: bytes) -> tuple[str | None, list[ExchangelibProtocol]]:
+    """exchangelib's typed parser: exact namespaces, or it finds nothing. Returns the display name
+    and the protocols (``SPA``/``SSL``/``AuthRequired`` default to on when absent)."""
+    root = _strict(body)
+    assert root.tag == f"{{{AUTODISCOVER_NS}}}Autodiscover", f"unknown root element {root.tag}"
+    response = root.find(f"{{{OUTLOOK_NS}}}Response")
+    assert response is not None, "no settings Response in the Outlook namespace"
+    account = response.find(f"{{{OUTLOOK_NS}}}Account")
+    assert account is not None
+    assert account.findtext(f"{{{OUTLOOK_NS}}}AccountType") == "email"
+    assert account.findtext(f"{{{OUTLOOK_NS}}}Action") == "settings"
+    protocols = []
+    for protocol in account.findall(f"{{{OUTLOOK_NS}}}Protocol"):
+
+        def get(name: str, element: etree._Element = protocol) -> str | None:
+            return element.findtext(f"{{{OUTLOOK_NS}}}{name}")
+
+        port = get("Port")
+        protocols.append(
+            ExchangelibProtocol(
+                get("Type"),
+                get("Server"),
+                int(port) if port is not None else None,
+                get("LoginName"),
+                _on_off(get("SSL"), True),
+                _on_off(get("SPA"), True),
+                _on_off(get("AuthRequired"), True),
+            )
+        )
+    return response.findtext(f"{{{OUTLOOK_NS}}}User/{{{OUTLOOK_NS}}}DisplayName"), protocols
+
+
+def autodiscover_exchangelib_error(body: bytes) -> tuple[str | None, str | None]:
+    """exchangelib's error reading: ``Response/Error`` in the outer namespace; (code, message)."""
+    root = _strict(body)
+    assert root.tag == f"{{{AUTODISCOVER_NS}}}Autodiscover", f"unknown root element {root.tag}"
+    error = root.find(f"{{{AUTODISCOVER_NS}}}Response/{{{AUTODISCOVER_NS}}}Error")
+    assert error is not None, "no Error where exchangelib looks for it"
+    return (
+        error.findtext(f"{{{AUTODISCOVER_NS}}}ErrorCode"),
+        error.findtext(f"{{{AUTODISCOVER_NS}}}Message"),
+    )
+
+
+def autodiscover_deltachat(body: bytes) -> tuple[tuple[str, int, bool], tuple[str, int, bool]]:
+    """Delta Chat: tag names in any case, one IMAP and one SMTP ``Protocol`` each with ``Server``
+    and ``Port`` (else the answer is useless to it); ``SSL`` on/off. It ignores ``LoginName``."""
+    root = _strict(body)
+    found: dict[str, tuple[str, int, bool]] = {}
+    for protocol in root.iter():
+        if etree.QName(protocol).localname.lower() != "protocol":
+            continue
+        fields = {etree.QName(e).localname.lower(): (e.text or "") for e in protocol}
+        kind = fields.get("type", "").upper()
+        if kind in {"IMAP", "SMTP"} and kind not in found:
+            assert fields.get("server"), f"{kind}: no Server"
+            assert fields.get("port", "").isdigit(), f"{kind}: no Port"
+            found[kind] = (fields["server"], int(fields["port"]), fields.get("ssl") != "off")
+    assert set(found) == {"IMAP", "SMTP"}, f"only {sorted(found)}"
+    return found["IMAP"], found["SMTP"]

@@ -1,4 +1,5 @@
-"""One log line per request, without the query string (it holds addresses), headers or body."""
+"""One log line per request, without the query string (it holds addresses), headers or body;
+path segments that hold an address are replaced by ``<address>``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from autoconfig import record
 
 log = logging.getLogger("autoconfig.access")
+
+
+def loggable(path: str) -> str:
+    """``path`` as logged: segments holding an address (``/autodiscover/autodiscover.json/v1.0/
+    <address>``) replaced, at most 200 characters, non-ASCII escaped."""
+    hidden = "/".join("<address>" if "@" in part else part for part in path.split("/"))
+    return hidden[:200].encode("unicode_escape").decode("ascii")
 
 
 class AccessLog:
@@ -40,7 +48,7 @@ class AccessLog:
             log.info(
                 "method=%s path=%s endpoint=%s domain=%s login=%s status=%d duration_ms=%.1f",
                 scope.get("method", "-"),
-                path[:200].encode("unicode_escape").decode("ascii"),
+                loggable(path),
                 entry.endpoint,
                 entry.domain,
                 entry.login,
