@@ -179,7 +179,21 @@ def read_material(
                     f"{signer.not_valid_before_utc:%Y-%m-%d %H:%M} UTC",
                 )
             )
-        if private is not None and _public(private) != _public(signer):
+        try:
+            public_key = signer.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            public_key = None
+        if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+            problems.append(
+                Problem(
+                    str(cert),
+                    "",
+                    f"the certificate {subject!r} has a {type(public_key).__name__} public key "
+                    "(expected an RSA or EC key, --signing-cert)",
+                )
+            )
+        public = _public(signer) if public_key is not None else None
+        if private is not None and public is not None and _public(private) != public:
             problems.append(
                 Problem(
                     str(key),

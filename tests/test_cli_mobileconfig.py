@@ -89,6 +89,7 @@ def test_signed_render_is_byte_for_byte_the_signed_endpoint(
         service = Service.load(Settings(PROFILES, str(DEMO), *signing))
         with TestClient(create_app(service)) as signed_client:
             served = signed_client.get("/mobileconfig", params={"email": PIERRE}).content
+        service.close()
         code, out, err = run_cli(
             capsysbinary, "render", "mobileconfig", "--signed", *signing_args(signing),
             "--directory", str(DEMO), PIERRE,

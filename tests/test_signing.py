@@ -70,15 +70,19 @@ def test_full_chain_file_and_combined_key(ca: pki.Pki, tmp_path: Path) -> None:
 
 def test_signatures_are_cached_per_content_and_bounded(ca: pki.Pki) -> None:
     cert, key, _ = ca.signer("cache.example.org")
-    signer = Signer(cert, key, ca.chain_file, cache_bytes=3000)
-    first = signer.sign(CONTENT)
-    assert signer.sign(CONTENT) is first
-    assert signer.cache_info() == (1, len(first))
-    other = signer.sign(CONTENT + b" ")
-    assert other is not first
-    count, size = signer.cache_info()
-    assert size <= 3000
-    assert count == size // len(first)
+    size = len(Signer(cert, key, ca.chain_file).sign(CONTENT))
+    signer = Signer(cert, key, ca.chain_file, cache_bytes=2 * size + 50)  # room for two
+    a = signer.sign(CONTENT)
+    assert signer.sign(CONTENT) is a
+    assert signer.cache_info() == (1, len(a))
+    b = signer.sign(CONTENT + b"b")
+    assert signer.sign(CONTENT) is a  # a is now the most recently used
+    c = signer.sign(CONTENT + b"c")  # evicts b, the least recently used
+    count, total = signer.cache_info()
+    assert (count, total) == (2, len(a) + len(c))
+    assert signer.sign(CONTENT) is a
+    assert signer.sign(CONTENT + b"b") is not b
+    assert pki.verify(signer.sign(CONTENT + b"b"), ca.root_file) == CONTENT + b"b"
 
 
 def replace_file(path: Path, data: bytes) -> None:
@@ -226,3 +230,31 @@ def test_no_certificate_means_unsigned(ca: pki.Pki) -> None:
     signer = open_signer(cert, key, ca.chain_file)
     assert signer is not None
     assert "CN=open.example.org" in signer.material.describe()
+
+
+def test_certificate_that_cannot_sign_profiles(ca: pki.Pki, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(ca.intermediate.subject)
+        .issuer_name(ca.intermediate.subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.now(UTC) - timedelta(hours=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
+        .sign(ca.intermediate_key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "ed.pem", tmp_path / "ed.key"
+    cert_file.write_bytes(pki.pem(certificate))
+    key_file.write_bytes(pki.key_pem(key))
+    with pytest.raises(ConfigError) as error:
+        Signer(cert_file, key_file)
+    found = {p.source: p.message for p in error.value.problems}
+    assert (
+        "Ed25519PrivateKey key (expected an RSA or EC key, --signing-key)" in found[str(key_file)]
+    )
+    assert "Ed25519PublicKey public key (expected an RSA or EC key" in found[str(cert_file)]
