@@ -6,6 +6,8 @@ and an exit status in one place, :func:`main`.
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import sys
 from pathlib import Path
@@ -26,6 +28,8 @@ EXIT = {
 }
 """Exit status for each error class (1 for any other of ours)."""
 
+log = logging.getLogger("autoconfig.cli")
+
 profiles_option = click.option(
     "--profiles",
     type=click.Path(path_type=Path),
@@ -41,6 +45,35 @@ directory_option = click.option(
     metavar="FILE",
     help="Login directory: a .csv or .sqlite file mapping addresses to login IDs.",
 )
+
+signing_cert_option = click.option(
+    "--signing-cert",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AUTOCONFIG_SIGNING_CERT",
+    default=None,
+    metavar="FILE",
+    help="Certificate that signs Apple profiles (PEM; may be a full chain). Unsigned without it.",
+)
+signing_key_option = click.option(
+    "--signing-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AUTOCONFIG_SIGNING_KEY",
+    default=None,
+    metavar="FILE",
+    help="Unencrypted private key of the signing certificate (default: the certificate file).",
+)
+signing_chain_option = click.option(
+    "--signing-chain",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="AUTOCONFIG_SIGNING_CHAIN",
+    default=None,
+    metavar="FILE",
+    help="Intermediate certificates sent with the signature (PEM).",
+)
+
+
+def signing_options(function: Any) -> Any:
+    return signing_cert_option(signing_key_option(signing_chain_option(function)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,12 +128,33 @@ def check(profiles: Path, directory: str | None) -> None:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@signing_options
 def serve(
-    profiles: Path, directory: str | None, host: str, port: int, workers: int, log_level: str
+    profiles: Path,
+    directory: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    signing_cert: Path | None,
+    signing_key: Path | None,
+    signing_chain: Path | None,
 ) -> None:
-    """Serve HTTP. Refuses to start when a profile or the directory is invalid."""
-    settings = Settings(profiles.resolve(), directory)
-    Service.load(settings).close()
+    """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid."""
+    settings = Settings(
+        profiles.resolve(),
+        directory,
+        *(p.resolve() if p else None for p in (signing_cert, signing_key, signing_chain)),
+    )
+    from autoconfig.logs import log_config
+
+    logging.config.dictConfig(log_config(log_level))
+    service = Service.load(settings)
+    if service.signer is None:
+        log.warning("Apple profiles are served unsigned: no signing certificate (--signing-cert)")
+    else:
+        log.info("Apple profiles are signed by %s", service.signer.material.describe())
+    service.close()
     run(settings, host, port, workers, log_level)
 
 
@@ -156,6 +210,28 @@ def render_autodiscover(profiles: Path, directory: str | None, address: str) -> 
     query = cli_query(address)
     service.locate(query)  # a malformed address or a domain not served: an error, not a document
     rendered, _ = anyio.run(service.autodiscover, query)
+    sys.stdout.buffer.write(rendered.body)
+    service.close()
+
+
+@render.command("mobileconfig")
+@profiles_option
+@directory_option
+@signing_options
+@click.option("--signed", is_flag=True, help="Sign the profile (needs --signing-cert).")
+@click.argument("address")
+def render_mobileconfig(
+    profiles: Path,
+    directory: str | None,
+    signing_cert: Path | None,
+    signing_key: Path | None,
+    signing_chain: Path | None,
+    signed: bool,
+    address: str,
+) -> None:
+    """The Apple profile (.mobileconfig) for ADDRESS, as GET /mobileconfig?email=ADDRESS serves it."""
+    service = Service.load(Settings(profiles, directory, signing_cert, signing_key, signing_chain))
+    rendered = anyio.run(service.mobileconfig, Query(address=address), signed)
     sys.stdout.buffer.write(rendered.body)
     service.close()
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass, replace
 
 from autoconfig import address, autodiscover, profiles, record
 from autoconfig.catalog import Catalog
+from autoconfig.errors import ConfigError, Problem, RequestError
 from autoconfig.model import Account, Provider
-from autoconfig.render import Rendered, thunderbird
+from autoconfig.render import Rendered, mobileconfig, thunderbird
 from autoconfig.render import autodiscover as autodiscover_xml
 from autoconfig.settings import Settings
+from autoconfig.signing import Signer, open_signer
 from autoconfig.usernames import Directory, open_directory, resolve
 
 
@@ -30,14 +32,16 @@ class Service:
     catalog: Catalog
     directory: Directory | None
     settings: Settings
+    signer: Signer | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Service:
         """Load and validate everything; raises :class:`~autoconfig.errors.ConfigError` or
         :class:`~autoconfig.errors.DirectoryError` before anything is served."""
         catalog = Catalog(profiles.load(settings.profiles))
+        signer = open_signer(settings.signing_cert, settings.signing_key, settings.signing_chain)
         directory = open_directory(settings.directory) if settings.directory else None
-        return cls(catalog, directory, settings)
+        return cls(catalog, directory, settings, signer)
 
     def close(self) -> None:
         if self.directory is not None:
@@ -86,3 +90,21 @@ class Service:
         except autodiscover.ANSWERED as exc:
             return autodiscover_xml.error(autodiscover.error_code(exc)), None
         return autodiscover_xml.settings(provider, account), account
+
+    async def mobileconfig(self, query: Query, signed: bool) -> Rendered:
+        """The Apple profile for the address of ``query``, signed or not. An address is required:
+        the profile is made for one person."""
+        if not query.address:
+            raise RequestError(
+                "an e-mail address is required (expected ?email=name@domain): "
+                "the profile is made for one address"
+            )
+        provider, account = await self.answer(query)
+        rendered = mobileconfig.render(provider, account)
+        if not signed:
+            return rendered
+        if self.signer is None:
+            raise ConfigError(
+                [Problem("--signed", "", "needs a certificate (expected --signing-cert)")]
+            )
+        return replace(rendered, body=self.signer.sign(rendered.body))

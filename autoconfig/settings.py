@@ -34,10 +34,14 @@ def demo_directory() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What the service loads at start: one folder of profiles and, optionally, one directory."""
+    """What the service loads at start: one folder of profiles and, optionally, one directory
+    and the certificate that signs Apple profiles (its key and intermediates)."""
 
     profiles: Path
     directory: str | None = None
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    signing_chain: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +50,9 @@ class Settings:
         return cls(
             profiles=Path(profiles) if profiles else default_profiles(),
             directory=env.get("AUTOCONFIG_DIRECTORY") or None,
+            signing_cert=_path(env.get("AUTOCONFIG_SIGNING_CERT")),
+            signing_key=_path(env.get("AUTOCONFIG_SIGNING_KEY")),
+            signing_chain=_path(env.get("AUTOCONFIG_SIGNING_CHAIN")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -53,4 +60,15 @@ class Settings:
         env = {"AUTOCONFIG_PROFILES": str(self.profiles)}
         if self.directory:
             env["AUTOCONFIG_DIRECTORY"] = self.directory
+        for name, path in (
+            ("AUTOCONFIG_SIGNING_CERT", self.signing_cert),
+            ("AUTOCONFIG_SIGNING_KEY", self.signing_key),
+            ("AUTOCONFIG_SIGNING_CHAIN", self.signing_chain),
+        ):
+            if path is not None:
+                env[name] = str(path)
         return env
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ DEMO = demo_directory()
 ACADEMIE = "ac-aix-marseille.fr"
 PIERRE = "pierre.dupont@ac-aix-marseille.fr"
 PIERRE_LOGIN = "pdupont"
+LOGGERS = ("autoconfig", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,19 @@ def service(settings: Settings) -> Iterator[Service]:
 def client(service: Service) -> Iterator[TestClient]:
     with TestClient(create_app(service), base_url="http://autoconfig.ac-aix-marseille.fr") as c:
         yield c
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``serve`` configures logging for the process; put it back as it was."""
+    saved = {}
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved[name] = (list(logger.handlers), logger.level, logger.propagate, logger.disabled)
+    yield
+    for name, (handlers, level, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled

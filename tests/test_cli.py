@@ -77,6 +77,7 @@ def test_serve_refuses_to_start_with_invalid_profiles(tmp_path: Path) -> None:
     assert b"is not a valid port" in result.stderr
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_serve_passes_options_and_environment_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Settings, str, int, int, str]] = []
     monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """The bytes of one answer and the media type they are served with."""
+    """The bytes of one answer, the media type they are served with and, for downloads, a file name."""
 
     body: bytes
     media_type: str
+    filename: str | None = None

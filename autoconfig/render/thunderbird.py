@@ -2,14 +2,17 @@
 Evolution, KMail, Nextcloud Mail, Delta Chat, FairEmail and others.
 
 One IMAP and one SMTP server, each with a non-empty ``<username>``: the looked-up login ID, or the
-provider's template with its placeholders, which the clients replace themselves.
+provider's template with its placeholders, which the clients replace themselves. When the provider
+offers them, the address book and the calendar follow as ``<addressbook type="carddav">`` and
+``<calendar type="caldav">`` children of ``<clientConfig>`` (draft-ietf-mailmaint-autoconfig -06);
+clients that do not know them ignore them.
 """
 
 from __future__ import annotations
 
 from lxml import etree
 
-from autoconfig.model import Account, Auth, Provider, Security, Server
+from autoconfig.model import Account, Auth, DavServer, Provider, Security, Server
 from autoconfig.render import Rendered
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
@@ -36,6 +39,13 @@ def _server(parent: etree._Element, tag: str, kind: str, server: Server, login: 
     _text(element, "authentication", AUTHENTICATION[server.auth])
 
 
+def _dav(parent: etree._Element, tag: str, kind: str, server: DavServer, login: str) -> None:
+    element = etree.SubElement(parent, tag, type=kind)
+    _text(element, "url", server.url)
+    _text(element, "authentication", "Basic", system="http")
+    _text(element, "username", login)
+
+
 def render(provider: Provider, account: Account) -> Rendered:
     """The autoconfig document for ``account`` (personal when its login was looked up)."""
     login = account.login if account.personal else provider.login.template
@@ -52,5 +62,9 @@ def render(provider: Provider, account: Account) -> Rendered:
         _text(docs, "descr", title, lang=lang)
     webmail = etree.SubElement(root, "webMail")
     etree.SubElement(webmail, "loginPage", url=provider.webmail.urls[0])
+    if provider.carddav is not None:
+        _dav(root, "addressbook", "carddav", provider.carddav, login)
+    if provider.caldav is not None:
+        _dav(root, "calendar", "caldav", provider.caldav, login)
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return Rendered(body, MEDIA_TYPE)

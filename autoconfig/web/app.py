@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 
 from autoconfig.service import Service
 from autoconfig.settings import Settings
-from autoconfig.web import autodiscover, thunderbird
+from autoconfig.web import autodiscover, mobileconfig, thunderbird
 from autoconfig.web.accesslog import AccessLog
 from autoconfig.web.errors import HANDLERS
 
@@ -15,7 +15,7 @@ from autoconfig.web.errors import HANDLERS
 def create_app(service: Service) -> Starlette:
     """A Starlette app answering from ``service`` (tests build their own)."""
     app = Starlette(
-        routes=[*thunderbird.routes, *autodiscover.routes],
+        routes=[*thunderbird.routes, *autodiscover.routes, *mobileconfig.routes],
         middleware=[Middleware(AccessLog)],
         exception_handlers=HANDLERS,
     )

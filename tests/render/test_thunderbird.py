@@ -96,3 +96,42 @@ def test_markup_in_logins_stays_well_formed(service: Service, login: str) -> Non
     body = thunderbird.render(provider, Account(parse(PIERRE), login, Found.DIRECTORY)).body
     incoming, _ = clientrules.thunderbird("text/xml", body)
     assert incoming.username == login
+
+
+@pytest.mark.parametrize(
+    ("found", "login", "expected"),
+    [
+        (Found.DIRECTORY, "jdoe42", "jdoe42"),
+        (Found.FALLBACK, "prenom.nom@example.org", "%EMAILADDRESS%"),
+    ],
+)
+def test_dav_servers_follow_the_mail_login(
+    service: Service, found: Found, login: str, expected: str
+) -> None:
+    provider = service.catalog.lookup("example.org")
+    assert provider.caldav is not None
+    assert provider.carddav is not None
+    account = Account(parse("prenom.nom@example.org"), login, found)
+    root = etree.fromstring(thunderbird.render(provider, account).body)
+    for tag, kind, server in (
+        ("addressbook", "carddav", provider.carddav),
+        ("calendar", "caldav", provider.caldav),
+    ):
+        (element,) = root.findall(tag)
+        assert element.get("type") == kind
+        assert element.findtext("url") == server.url
+        auth = element.find("authentication")
+        assert auth is not None
+        assert (auth.get("system"), auth.text) == ("http", "Basic")
+        assert element.findtext("username") == expected
+    # the mail servers are still read the same way by clients that ignore the DAV elements
+    incoming, _ = clientrules.thunderbird("text/xml", etree.tostring(root))
+    assert incoming.username == expected
+
+
+def test_no_dav_elements_without_dav_servers(service: Service) -> None:
+    provider = service.catalog.lookup("example.org")
+    bare = replace(provider, caldav=None, carddav=None)
+    root = etree.fromstring(thunderbird.render(bare, Account(None, "x", Found.FALLBACK)).body)
+    assert root.find("addressbook") is None
+    assert root.find("calendar") is None

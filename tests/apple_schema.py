@@ -1,0 +1,128 @@
+"""A validator of configuration profiles against Apple's own YAML schemas (``tests/apple_schemas/``).
+
+It checks what a device checks before it installs a profile, and a little more: every key is known
+to the schema of its dictionary, each value has the schema's type, required keys are present,
+values are within ``rangelist`` and match ``format``, every ``PayloadUUID`` is a UUID, UUIDs and
+``PayloadIdentifier`` values are unique in the profile, and payload identifiers extend the profile's.
+:func:`problems` returns every problem found; an empty list means the profile is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMAS = Path(__file__).resolve().parent / "apple_schemas"
+UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+TYPES: dict[str, tuple[type, ...]] = {
+    "<string>": (str,),
+    "<integer>": (int,),
+    "<real>": (float, int),
+    "<boolean>": (bool,),
+    "<array>": (list,),
+    "<dictionary>": (dict,),
+    "<data>": (bytes,),
+    "<date>": (datetime,),
+}
+
+Keys = dict[str, dict[str, Any]]
+
+
+@cache
+def schema(name: str) -> Keys:
+    """The ``payloadkeys`` of one schema file, by key name."""
+    with (SCHEMAS / f"{name}.yaml").open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {entry["key"]: entry for entry in data["payloadkeys"]}
+
+
+def payload_types() -> set[str]:
+    """The payload types this validator knows (one schema file each)."""
+    return {
+        p.stem for p in SCHEMAS.glob("*.yaml") if p.stem not in {"TopLevel", "CommonPayloadKeys"}
+    }
+
+
+def _value(where: str, spec: dict[str, Any], value: Any, found: list[str]) -> None:
+    kind = spec["type"]
+    if kind != "<any>":
+        expected = TYPES[kind]
+        wrong = not isinstance(value, expected) or (kind != "<boolean>" and isinstance(value, bool))
+        if wrong:
+            found.append(f"{where}: {value!r} is a {type(value).__name__} (expected {kind})")
+            return
+    if "rangelist" in spec and value not in spec["rangelist"]:
+        found.append(f"{where}: {value!r} is not allowed (expected one of {spec['rangelist']})")
+    if "format" in spec and not re.fullmatch(spec["format"], value):
+        found.append(f"{where}: {value!r} does not match {spec['format']}")
+    subkeys = spec.get("subkeys")
+    if subkeys and kind == "<dictionary>":
+        _dictionary(where, {s["key"]: s for s in subkeys}, value, found)
+    elif subkeys and kind == "<array>":
+        (item,) = subkeys
+        for i, element in enumerate(value):
+            _value(f"{where}[{i}]", item, element, found)
+
+
+def _dictionary(where: str, keys: Keys, data: dict[str, Any], found: list[str]) -> None:
+    if set(keys) == {"ANY"}:
+        for key, value in data.items():
+            _value(f"{where}.{key}", keys["ANY"], value, found)
+        return
+    for key, value in data.items():
+        if key not in keys:
+            found.append(f"{where}: {key!r} is not a key of this dictionary")
+        else:
+            _value(f"{where}.{key}", keys[key], value, found)
+    for key, spec in keys.items():
+        if spec.get("presence") == "required" and key not in data:
+            found.append(f"{where}: required key {key!r} is missing")
+
+
+def problems(profile: Any) -> list[str]:
+    """Every way ``profile`` (a parsed plist) departs from Apple's schemas."""
+    found: list[str] = []
+    if not isinstance(profile, dict):
+        return [f"the profile is a {type(profile).__name__} (expected a dictionary)"]
+    top = dict(schema("TopLevel"))
+    top.pop("PayloadContent")
+    content = profile.get("PayloadContent")
+    _dictionary("profile", top, {k: v for k, v in profile.items() if k != "PayloadContent"}, found)
+    if not isinstance(content, list) or not content:
+        found.append("profile: PayloadContent is missing or not a non-empty array")
+        content = []
+    uuids: list[Any] = [profile.get("PayloadUUID")]
+    identifiers: list[Any] = [profile.get("PayloadIdentifier")]
+    known = payload_types()
+    for i, payload in enumerate(content):
+        where = f"PayloadContent[{i}]"
+        if not isinstance(payload, dict):
+            found.append(f"{where}: is not a dictionary")
+            continue
+        kind = payload.get("PayloadType")
+        if kind not in known:
+            found.append(
+                f"{where}: PayloadType {kind!r} has no schema here (known: {sorted(known)})"
+            )
+            continue
+        _dictionary(
+            f"{where}<{kind}>", {**schema("CommonPayloadKeys"), **schema(kind)}, payload, found
+        )
+        uuids.append(payload.get("PayloadUUID"))
+        identifiers.append(payload.get("PayloadIdentifier"))
+        ident = payload.get("PayloadIdentifier")
+        if isinstance(ident, str) and not ident.startswith(f"{profile.get('PayloadIdentifier')}."):
+            found.append(f"{where}: PayloadIdentifier {ident!r} does not extend the profile's")
+    for uuid in uuids:
+        if not isinstance(uuid, str) or not UUID.fullmatch(uuid):
+            found.append(f"PayloadUUID {uuid!r} is not a UUID")
+    for name, values in (("PayloadUUID", uuids), ("PayloadIdentifier", identifiers)):
+        duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+        if duplicates:
+            found.append(f"{name} values are not unique: {duplicates}")
+    return found

@@ -1,0 +1,233 @@
+"""``autoconfig render mobileconfig`` and the signing options of ``serve``: same bytes as HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from starlette.testclient import TestClient
+
+from autoconfig import cli
+from autoconfig.service import Service
+from autoconfig.settings import Settings
+from autoconfig.web import create_app
+from tests import pki
+from tests.conftest import DEMO, PIERRE, PROFILES
+
+START_TIMEOUT = 20.0
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> pki.Pki:
+    return pki.make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def signing(ca: pki.Pki) -> tuple[Path, Path, Path]:
+    cert, key, _ = ca.signer("autoconfig.ac-aix-marseille.fr", "rsa")
+    return cert, key, ca.chain_file
+
+
+def run_cli(capsysbinary: pytest.CaptureFixture[bytes], *args: str) -> tuple[int, bytes, str]:
+    try:
+        cli.main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsysbinary.readouterr()
+    return code, out, err.decode()
+
+
+def signing_args(files: tuple[Path, Path, Path]) -> list[str]:
+    cert, key, chain = files
+    return ["--signing-cert", str(cert), "--signing-key", str(key), "--signing-chain", str(chain)]
+
+
+@pytest.mark.parametrize("address", [PIERRE, "inconnu@ac-aix-marseille.fr", "x@example.org"])
+def test_render_prints_the_bytes_the_endpoint_serves(
+    client: TestClient, capsysbinary: pytest.CaptureFixture[bytes], address: str
+) -> None:
+    code, out, err = run_cli(
+        capsysbinary, "render", "mobileconfig", "--directory", str(DEMO), address
+    )
+    assert code == 0, err
+    assert out == client.get("/mobileconfig", params={"email": address}).content
+
+
+def test_signed_render_is_byte_for_byte_the_signed_endpoint(
+    capsysbinary: pytest.CaptureFixture[bytes], signing: tuple[Path, Path, Path], ca: pki.Pki
+) -> None:
+    """RSA signatures are deterministic; only the signing time (one-second resolution) may differ,
+    so the comparison is repeated when a second boundary fell between the two."""
+    for _ in range(5):
+        service = Service.load(Settings(PROFILES, str(DEMO), *signing))
+        with TestClient(create_app(service)) as signed_client:
+            served = signed_client.get("/mobileconfig", params={"email": PIERRE}).content
+        service.close()
+        code, out, err = run_cli(
+            capsysbinary, "render", "mobileconfig", "--signed", *signing_args(signing),
+            "--directory", str(DEMO), PIERRE,
+        )  # fmt: skip
+        assert code == 0, err
+        if pki.signing_time(out) == pki.signing_time(served):
+            break
+    assert out == served
+    assert pki.verify(out, ca.root_file).startswith(b"<?xml")
+
+
+def test_signing_options_read_the_environment(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    signing: tuple[Path, Path, Path],
+    ca: pki.Pki,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cert, key, chain = signing
+    monkeypatch.setenv("AUTOCONFIG_SIGNING_CERT", str(cert))
+    monkeypatch.setenv("AUTOCONFIG_SIGNING_KEY", str(key))
+    monkeypatch.setenv("AUTOCONFIG_SIGNING_CHAIN", str(chain))
+    code, out, err = run_cli(capsysbinary, "render", "mobileconfig", "--signed", PIERRE)
+    assert code == 0, err
+    assert len(pki.certificates_in(out)) == 2
+    assert Settings.from_env().signing_cert == cert
+    assert Settings.from_env(Settings(PROFILES, None, cert, key, chain).to_env()) == Settings(
+        PROFILES, None, cert, key, chain
+    )
+
+
+def test_signed_without_certificate_is_an_error(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, out, err = run_cli(capsysbinary, "render", "mobileconfig", "--signed", PIERRE)
+    assert code == 2
+    assert out == b""
+    assert "--signed: needs a certificate (expected --signing-cert)" in err
+
+
+@pytest.mark.parametrize(
+    ("address", "code", "message"),
+    [
+        ("", 1, "an e-mail address is required"),
+        ("ac-aix-marseille.fr", 4, "address has 0 '@' signs"),
+        ("a@@b.fr", 4, "'@' signs"),
+        ("a@example.com", 5, "no profile serves the domain"),
+    ],
+)
+def test_render_refuses_what_the_endpoint_refuses(
+    capsysbinary: pytest.CaptureFixture[bytes], address: str, code: int, message: str
+) -> None:
+    status, out, err = run_cli(capsysbinary, "render", "mobileconfig", address)
+    assert (status, out) == (code, b"")
+    assert message in err
+
+
+def test_serve_says_once_that_profiles_are_unsigned(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    restore_logging: None,
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    code, _, err = run_cli(capsysbinary, "serve", "--profiles", str(PROFILES))
+    assert code == 0, err
+    assert err.count("Apple profiles are served unsigned") == 1
+    assert calls[0][0].signing_cert is None
+
+
+def test_serve_passes_signing_files_on(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    signing: tuple[Path, Path, Path],
+    restore_logging: None,
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    code, _, err = run_cli(capsysbinary, "serve", *signing_args(signing))
+    assert code == 0, err
+    assert "Apple profiles are signed by CN=autoconfig.ac-aix-marseille.fr" in err
+    settings: Settings = calls[0][0]
+    assert (settings.signing_cert, settings.signing_key, settings.signing_chain) == signing
+
+
+def test_serve_refuses_an_expired_certificate(
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+    ca: pki.Pki,
+    restore_logging: None,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cert, key, _ = ca.signer("old.example.org", start=datetime.now(UTC) - timedelta(days=90))
+    monkeypatch.setattr(cli, "run", lambda *args: pytest.fail("must not start"))
+    code, _, err = run_cli(
+        capsysbinary, "serve", "--signing-cert", str(cert), "--signing-key", str(key)
+    )
+    assert code == 2
+    assert (
+        f"error: {cert}: the certificate 'CN=old.example.org,O=Autoconfig test PKI' expired on"
+        in err
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(
+    signing: tuple[Path, Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """A real ``autoconfig serve`` on loopback, signing with the test certificate."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autoconfig", "serve", "--port", str(port),
+             "--directory", str(DEMO), *signing_args(signing)],
+            stdout=handle, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                httpx.get(base + "/mobileconfig", timeout=1.0)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"autoconfig serve did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield base, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_real_server_serves_signed_profiles(
+    server: tuple[str, Path], ca: pki.Pki, client: TestClient
+) -> None:
+    base, log = server
+    response = httpx.get(base + "/mobileconfig", params={"email": PIERRE}, timeout=10.0)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-apple-aspen-config"
+    assert (
+        pki.verify(response.content, ca.root_file)
+        == client.get("/mobileconfig", params={"email": PIERRE}).content
+    )
+    text = log.read_text()
+    assert "Apple profiles are signed by" in text
+    assert "endpoint=mobileconfig domain=ac-aix-marseille.fr login=directory status=200" in text
+    assert "pierre.dupont" not in text  # the access log never holds the address
