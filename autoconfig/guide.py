@@ -114,11 +114,15 @@ def _first_login(top: _Reader, languages: tuple[str, ...] | None) -> FirstLogin 
     return FirstLogin(notified, bool(numen), contact)
 
 
-def _password(top: _Reader) -> PasswordReset | None:
+def _password(top: _Reader, login_portal: str | None) -> PasswordReset | None:
     table = top.table("password", required=False)
     if table is None:
         return None
-    portal = table.url("portal")
+    portal = table.url("portal", required=False)
+    if "portal" not in table.data:
+        portal = login_portal
+        if portal is None:
+            table.problem("portal", "is missing (required when webmail.login_portal is not set)")
     menu = table.strings(
         "menu", _short_label, f"a menu label of at most {MAX_LABEL} characters", required=True
     )
@@ -147,8 +151,11 @@ def _deleted_account(top: _Reader, languages: tuple[str, ...] | None) -> Deleted
     return DeletedAccount(contact, bool(letter), offices)
 
 
-def parse(top: _Reader, languages: tuple[str, ...] | None) -> tuple[bool, Guide | None]:
-    """Read ``[guide]`` from the profile's top-level reader.
+def parse(
+    top: _Reader, languages: tuple[str, ...] | None, login_portal: str | None = None
+) -> tuple[bool, Guide | None]:
+    """Read ``[guide]`` from the profile's top-level reader. ``login_portal`` (the webmail's
+    sign-in portal) is where the password self-service is when ``guide.password.portal`` is not set.
 
     Returns ``(ok, guide)``: ``ok`` is False when the table holds a problem (already recorded);
     ``guide`` is ``None`` when the profile has no ``[guide]`` table.
@@ -170,7 +177,7 @@ def parse(top: _Reader, languages: tuple[str, ...] | None) -> tuple[bool, Guide 
     one_time_code = _flag(table, "one_time_code")
     maintenance = _text(table, "maintenance", languages)
     first_login = _first_login(table, languages)
-    password = _password(table)
+    password = _password(table, login_portal)
     deleted = _deleted_account(table, languages)
     table.finish()
     guide = Guide(

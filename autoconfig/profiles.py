@@ -304,7 +304,9 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         webmail = Webmail(urls, portal) if urls else None
     caldav = _dav(top, "caldav")
     carddav = _dav(top, "carddav")
-    guide_ok, guide = guide_table.parse(top, name.languages if name else None)
+    guide_ok, guide = guide_table.parse(
+        top, name.languages if name else None, webmail.login_portal if webmail else None
+    )
     top.finish()
     if (
         domains is None

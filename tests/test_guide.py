@@ -98,7 +98,6 @@ def test_every_key_of_the_guide_is_optional_except_inside_subtables() -> None:
         ({"first_login__contact": None}, "guide.first_login.contact", "is missing"),
         ({"first_login__numen": 1}, "guide.first_login.numen", "is not a boolean"),
         ({"first_login__numéro": "x"}, "guide.first_login.numéro", "is not a known key"),
-        ({"password__portal": None}, "guide.password.portal", "is missing"),
         ({"password__portal": "http://x.fr/"}, "guide.password.portal", "is not an https URL"),
         ({"password__menu": []}, "guide.password.menu", "is not a non-empty list"),
         ({"password__menu": ["a"] * 6}, "guide.password.menu", "expected at most 5"),
@@ -127,6 +126,32 @@ def test_broken_guide_is_refused_with_its_key(
     assert problems[0].key == key, problems
     assert message in problems[0].message
     assert problems[0].source == "x.toml"
+
+
+def test_password_portal_defaults_to_the_webmail_login_portal() -> None:
+    provider, _ = load(copy.deepcopy(ACADEMIE))
+    assert provider is not None
+    assert provider.guide is not None
+    assert provider.guide.password is not None
+    assert provider.guide.password.portal == provider.webmail.login_portal
+    provider, _ = load(with_guide(password__portal="https://reset.example.org/"))
+    assert provider is not None
+    assert provider.guide is not None
+    assert provider.guide.password is not None
+    assert provider.guide.password.portal == "https://reset.example.org/"
+
+
+def test_password_portal_is_required_without_a_login_portal() -> None:
+    data = copy.deepcopy(ACADEMIE)
+    del data["webmail"]["login_portal"]
+    provider, problems = load(data)
+    assert provider is None
+    assert [(p.key, p.message) for p in problems] == [
+        (
+            "guide.password.portal",
+            "is missing (required when webmail.login_portal is not set)",
+        )
+    ]
 
 
 def test_every_problem_of_the_guide_is_reported_at_once() -> None:

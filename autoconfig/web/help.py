@@ -158,6 +158,7 @@ async def root(request: Request) -> Response:
 
 
 async def stylesheet(request: Request) -> Response:
+    record.note(endpoint="help")
     return Response(
         _site(request).stylesheet,
         media_type="text/css; charset=utf-8",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from autoconfig.web.pages import PAGES
+from autoconfig.web.pages import BY_KEY, PAGES
 from tests.browser import harness
 
 OUT = harness.ROOT / "docs" / "screenshots"
@@ -24,7 +24,7 @@ def shots() -> list[tuple[str, str, str]]:
         (f"{lang}-{page.key}", lang, page.path(lang)) for lang in ("fr", "en") for page in PAGES
     ]
     for lang in ("fr", "en"):
-        setup = next(p for p in PAGES if p.key == "setup").path(lang)
+        setup = BY_KEY["setup"].path(lang)
         result.append((f"{lang}-setup-personal", lang, f"{setup}?email={PERSONAL}"))
     return result
 

@@ -18,7 +18,7 @@ from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import create_app
 from autoconfig.web.headers import CONTENT_SECURITY_POLICY
-from autoconfig.web.pages import PAGES, ROOTS, Page
+from autoconfig.web.pages import BY_KEY, PAGES, ROOTS, Page
 from tests.conftest import PIERRE, PIERRE_LOGIN, PROFILES
 
 ACADEMIE_HOST = "http://autoconfig.ac-aix-marseille.fr"
@@ -151,7 +151,7 @@ def setup(client: TestClient, address: str, lang: str = "fr") -> tuple[int, html
     return response.status_code, parse(response.text)
 
 
-BY_SETUP = {lang: next(p for p in PAGES if p.key == "setup").path(lang) for lang in LANGS}
+BY_SETUP = {lang: BY_KEY["setup"].path(lang) for lang in LANGS}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -172,17 +172,39 @@ def test_setup_shows_the_academic_id_the_directory_knows(academie: TestClient, l
     assert page.xpath("//input[@id='email']/@value") == [PIERRE]
 
 
-def test_setup_qr_code_encodes_the_absolute_https_download_url(academie: TestClient) -> None:
+@pytest.mark.parametrize(
+    ("base_url", "origin"),
+    [
+        ("http://autoconfig.ac-aix-marseille.fr", "https://autoconfig.ac-aix-marseille.fr"),
+        (
+            "http://AUTOCONFIG.ac-aix-marseille.fr:8443",
+            "https://autoconfig.ac-aix-marseille.fr:8443",
+        ),
+        ("http://ac-aix-marseille.fr", "https://ac-aix-marseille.fr"),
+    ],
+)
+def test_setup_qr_code_encodes_the_absolute_https_download_url(
+    service: Service, base_url: str, origin: str
+) -> None:
     import segno
 
-    _, page = setup(academie, PIERRE)
+    with TestClient(create_app(service), base_url=base_url) as client:
+        _, page = setup(client, PIERRE)
     drawn = page.xpath("string(//*[@role='img']/*[local-name()='svg']//*[local-name()='path']/@d)")
     expected = segno.make(
-        "https://autoconfig.ac-aix-marseille.fr/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr",
-        error="m",
+        f"{origin}/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr", error="m"
     ).svg_inline(scale=4, border=2, omitsize=True)
     assert drawn
     assert f'd="{drawn}"' in expected
+
+
+@pytest.mark.parametrize(
+    "typed", [" Pierre.Dupont@AC-Aix-Marseille.FR ", "pierre.dupont@ac-aix-marseille.fr."]
+)
+def test_setup_finds_the_login_whatever_the_spelling(academie: TestClient, typed: str) -> None:
+    status, page = setup(academie, typed)
+    assert status == 200
+    assert page.xpath("string(//*[@id='login-id'])") == PIERRE_LOGIN
 
 
 def test_setup_without_a_known_login_says_how_to_find_it(academie: TestClient) -> None:
@@ -204,6 +226,9 @@ def test_setup_without_a_known_login_says_how_to_find_it(academie: TestClient) -
         ("a@@b", "n'est pas une adresse électronique valide"),
         ("<script>@x.fr", "n'est pas une adresse électronique valide"),
         ("x" * 3000, "n'est pas une adresse électronique valide"),
+        ("pierre\x00@ac-aix-marseille.fr", "n'est pas une adresse électronique valide"),
+        ("pierre..dupont@ac-aix-marseille.fr", "n'est pas une adresse électronique valide"),
+        ("pierre@ac-aix-marseille", "n'est pas une adresse électronique valide"),
         ("", "Saisissez votre adresse"),
         ("   ", "Saisissez votre adresse"),
         (
