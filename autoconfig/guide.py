@@ -132,10 +132,11 @@ def _password(top: _Reader, login_portal: str | None) -> PasswordReset | None:
     options = _choices(table, "options", ResetOption, required=True)
     button = _label(table, "continue_button", required=True)
     code_length = _integer(table, "code_length", 4, 12)
+    recovers_login = _flag(table, "recovers_login")
     table.finish()
     if portal is None or menu is None or not options or button is None or code_length is None:
         return None
-    return PasswordReset(portal, menu, options, button, code_length)
+    return PasswordReset(portal, menu, options, button, code_length, bool(recovers_login))
 
 
 def _deleted_account(top: _Reader, languages: tuple[str, ...] | None) -> DeletedAccount | None:

@@ -163,6 +163,8 @@ class PasswordReset:
     options: tuple[ResetOption, ...]
     continue_button: str
     code_length: int
+    recovers_login: bool = False
+    """The same self-service also gives back a forgotten login ID."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ def test_academie_guide_is_read() -> None:
     assert guide.password.menu == ("Oubli de mot de passe ou d'identification", "M'auto dépanner")
     assert guide.password.options == tuple(ResetOption)
     assert guide.password.code_length == 6
+    assert guide.password.recovers_login is True
     assert guide.deleted_account is not None
     assert guide.deleted_account.letter is True
 
@@ -109,6 +110,7 @@ def test_every_key_of_the_guide_is_optional_except_inside_subtables() -> None:
         ({"password__code_length": "6"}, "guide.password.code_length", "from 4 to 12"),
         ({"password__code_length": True}, "guide.password.code_length", "from 4 to 12"),
         ({"password__code_length": None}, "guide.password.code_length", "is missing"),
+        ({"password__recovers_login": "oui"}, "guide.password.recovers_login", "not a boolean"),
         ({"deleted_account__contact": None}, "guide.deleted_account.contact", "is missing"),
         ({"deleted_account__letter": "no"}, "guide.deleted_account.letter", "is not a boolean"),
         ({"deleted_account__offices": {"en": "x"}}, "guide.deleted_account.offices", "expected"),

@@ -418,7 +418,18 @@ def test_undeclared_journeys_are_not_shown(minimal: TestClient, path: str) -> No
 
 @pytest.mark.parametrize(
     "absent",
-    ["NUMEN", "DSDEN", "rectorat", "Valider", "Maintenance", "INA", "supprimé", "prenom.nom"],
+    [
+        "NUMEN",
+        "DSDEN",
+        "rectorat",
+        "Valider",
+        "Maintenance",
+        "INA",
+        "supprimé",
+        "prenom.nom",
+        "mot-de-passe-oublie",
+        "premiere-connexion",
+    ],
 )
 def test_undeclared_facts_are_not_shown(minimal: TestClient, absent: str) -> None:
     for path in ("/aide/", "/aide/webmail", "/aide/problemes-de-connexion", "/aide/configurer"):
