@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -117,7 +116,7 @@ def check_tools() -> None:
         raise MissingTool(
             f"{CHROMIUM} is missing: install the Debian package chromium (scripts/test does)"
         )
-    if shutil.which("node") is None or not AXE.is_file():
+    if not AXE.is_file():
         raise MissingTool(
             f"{AXE} is missing: run scripts/test (it runs npm install of package.json)"
         )

@@ -60,6 +60,25 @@ def test_every_journey_is_reached_from_the_navigation(
     assert page.url == server.url(ACADEMIE, "/aide/problemes-de-connexion")
 
 
+def test_keyboard_reaches_the_content_through_the_skip_link(
+    server: harness.Server, visit: Opener
+) -> None:
+    v = visit(locale="fr-FR", viewport=harness.PHONE)
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/configurer"))
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Votre adresse électronique professionnelle")).to_be_focused()
+    page.keyboard.type(PIERRE)
+    page.keyboard.press("Enter")
+    expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
+
+
 def test_english_browser_lands_on_the_english_site(server: harness.Server, visit: Opener) -> None:
     v = visit(locale="en-GB", viewport=harness.DESKTOP)
     v.page.goto(server.url(ACADEMIE, "/"))
