@@ -126,6 +126,75 @@ class DavServer:
     path: str
 
 
+class Feature(StrEnum):
+    """What an account gives, as the help site lists it."""
+
+    MAIL = "mail"
+    CALENDAR = "calendar"
+    CONTACTS = "contacts"
+
+
+class ResetOption(StrEnum):
+    """The ways a provider's password self-service lets a person get back in."""
+
+    MAIL = "mail"
+    """A new password sent by mail to the person's address."""
+    ASSISTANCE = "assistance"
+    """A request to the technical assistance."""
+    BACKUP = "backup"
+    """A reset with the backup address and the academic digital ID (birth date asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLogin:
+    """How a new account is first opened: who is notified, the NUMEN route, whom to contact."""
+
+    notified: Localized
+    numen: bool
+    contact: Localized
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    """The provider's password self-service: where it is and how its screens are labelled."""
+
+    portal: str
+    menu: tuple[str, ...]
+    options: tuple[ResetOption, ...]
+    continue_button: str
+    code_length: int
+    recovers_login: bool = False
+    """The same self-service also gives back a forgotten login ID."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedAccount:
+    """Whom a person whose account was deleted contacts, and how."""
+
+    contact: Localized
+    letter: bool
+    offices: Localized | None
+
+
+@dataclass(frozen=True, slots=True)
+class Guide:
+    """Facts about the provider's own processes, for the help site only (not client settings).
+
+    Everything is optional: the help site shows a fact only when the profile declares it.
+    """
+
+    audience: Localized | None = None
+    creator: Localized | None = None
+    address_format: str | None = None
+    services: tuple[Feature, ...] = ()
+    webmail_button: str | None = None
+    one_time_code: bool = False
+    maintenance: Localized | None = None
+    first_login: FirstLogin | None = None
+    password: PasswordReset | None = None
+    deleted_account: DeletedAccount | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """Everything about one mail provider, from one profile file."""
@@ -142,6 +211,7 @@ class Provider:
     webmail: Webmail
     caldav: DavServer | None = None
     carddav: DavServer | None = None
+    guide: Guide | None = None
     source: str = field(default="", compare=False)
 
     @property

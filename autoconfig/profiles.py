@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from autoconfig import guide as guide_table
 from autoconfig.address import is_hostname, normalise_domain
 from autoconfig.errors import AddressError, ConfigError, Problem
 from autoconfig.model import (
@@ -303,6 +304,9 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         webmail = Webmail(urls, portal) if urls else None
     caldav = _dav(top, "caldav")
     carddav = _dav(top, "carddav")
+    guide_ok, guide = guide_table.parse(
+        top, name.languages if name else None, webmail.login_portal if webmail else None
+    )
     top.finish()
     if (
         domains is None
@@ -314,6 +318,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         or login is None
         or help_ is None
         or webmail is None
+        or not guide_ok
     ):
         return None
     return Provider(
@@ -329,6 +334,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         webmail=webmail,
         caldav=caldav,
         carddav=carddav,
+        guide=guide,
         source=source,
     )
 

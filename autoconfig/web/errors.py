@@ -36,9 +36,18 @@ def error_response(status: int, message: str) -> Response:
     )
 
 
-async def autoconfig_error(_request: Request, exc: Exception) -> Response:
+def html_page(request: Request, status: int) -> Response | None:
+    """The error page of an endpoint that answers in HTML (it set ``request.state.error_page``)."""
+    page = getattr(request.state, "error_page", None)
+    return page(status) if page is not None else None
+
+
+async def autoconfig_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AutoconfigError)
     status = status_for(exc)
+    html = html_page(request, status) if status < 500 else None
+    if html is not None:
+        return html
     message = str(exc) if status < 500 else "internal error"
     return error_response(status, message)
 

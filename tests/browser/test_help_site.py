@@ -1,0 +1,208 @@
+"""The help site in Debian's Chromium, against a real ``autoconfig serve``: each journey as a person
+would take it, on a 360 px phone and on a desktop, with and without JavaScript; and axe-core finds no
+accessibility violation on any page, in either language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from autoconfig.web.pages import PAGES
+from tests.browser import harness
+from tests.browser.conftest import Visit
+from tests.conftest import PIERRE, PIERRE_LOGIN
+
+ACADEMIE, EXAMPLE = harness.HOSTS
+WIDTHS = {"phone": harness.PHONE, "desktop": harness.DESKTOP}
+PROFILE_HREF = "/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr"
+UNKNOWN = "zoe.inconnue@ac-aix-marseille.fr"
+
+Opener = Callable[..., Visit]
+
+
+def assert_clean(visit: Visit) -> None:
+    """Nothing left our server, the security policy blocked nothing, and nothing overflows."""
+    assert visit.foreign_requests() == []
+    assert visit.policy_violations() == []
+    viewport = visit.page.viewport_size
+    assert viewport is not None
+    assert visit.page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_journey_is_reached_from_the_navigation(
+    server: harness.Server, visit: Opener, width: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=WIDTHS[width])
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/"))
+    assert page.url == server.url(ACADEMIE, "/aide/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    links = page.locator("nav.journeys a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == [p.path("fr") for p in PAGES]
+    for i, href in enumerate(hrefs):
+        link = page.locator("nav.journeys a").nth(i)
+        name = link.inner_text()
+        link.click()
+        assert page.url == server.url(ACADEMIE, str(href))
+        expect(page.locator("nav.journeys a[aria-current='page']")).to_have_text(name)
+        expect(page.locator("h1")).to_be_visible()
+        assert_clean(v)
+    page.get_by_role("link", name="English").click()
+    assert page.url == server.url(ACADEMIE, "/help/connection-problems")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Connection problems")
+    page.get_by_role("link", name="Français").click()
+    assert page.url == server.url(ACADEMIE, "/aide/problemes-de-connexion")
+
+
+def test_keyboard_reaches_the_content_through_the_skip_link(
+    server: harness.Server, visit: Opener
+) -> None:
+    v = visit(locale="fr-FR", viewport=harness.PHONE)
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/configurer"))
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Votre adresse électronique professionnelle")).to_be_focused()
+    page.keyboard.type(PIERRE)
+    page.keyboard.press("Enter")
+    expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
+
+
+def test_english_browser_lands_on_the_english_site(server: harness.Server, visit: Opener) -> None:
+    v = visit(locale="en-GB", viewport=harness.DESKTOP)
+    v.page.goto(server.url(ACADEMIE, "/"))
+    assert v.page.url == server.url(ACADEMIE, "/help/")
+    expect(v.page.locator("h1")).to_have_text("Aix-Marseille academic mail")
+    v.page.get_by_role("link", name="Forgotten password").first.click()
+    expect(v.page.get_by_text("M'auto dépanner")).to_be_visible()
+    assert_clean(v)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_setup_flow_without_javascript_shows_the_academic_id(
+    server: harness.Server, visit: Opener, width: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/"))
+    page.locator("nav.journeys").get_by_role("link", name="Configurer une application").click()
+    page.get_by_label("Votre adresse électronique professionnelle").fill(PIERRE)
+    page.get_by_role("button", name="Afficher mes paramètres").click()
+    assert page.url == server.url(
+        ACADEMIE, "/aide/configurer?email=pierre.dupont%40ac-aix-marseille.fr"
+    )
+    expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
+    expect(page.locator("table.settings")).to_contain_text("imap.ac-aix-marseille.fr")
+    expect(page.locator("#profile-link")).to_have_attribute("href", PROFILE_HREF)
+    qr = page.locator(".qr-image svg")
+    expect(qr).to_be_visible()
+    box = qr.bounding_box()
+    assert box is not None
+    assert box["width"] >= 120
+    assert_clean(v)
+    page.get_by_role("link", name="English").click()
+    assert page.url.startswith(server.url(ACADEMIE, "/help/setup?email="))
+    expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
+    expect(page.get_by_label("Your professional e-mail address")).to_have_value(PIERRE)
+
+
+def test_setup_for_an_address_the_directory_does_not_know(
+    server: harness.Server, visit: Opener
+) -> None:
+    v = visit(locale="fr-FR", viewport=harness.PHONE, java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/configurer"))
+    page.get_by_label("Votre adresse électronique professionnelle").fill(UNKNOWN)
+    page.get_by_role("button", name="Afficher mes paramètres").click()
+    expect(page.locator("#login-id")).to_have_count(0)
+    notice = page.locator("#login-unknown")
+    expect(notice).to_contain_text("identifiant académique")
+    notice.get_by_role("link", name="première connexion").click()
+    expect(page.locator("h1")).to_have_text("Première connexion")
+    assert_clean(v)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_setup_with_a_malformed_address_explains_the_error(
+    server: harness.Server, visit: Opener, width: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/configurer"))
+    page.get_by_label("Votre adresse électronique professionnelle").fill("pierre.dupont")
+    with page.expect_response(lambda r: "/aide/configurer?" in r.url) as answer:
+        page.get_by_role("button", name="Afficher mes paramètres").click()
+    assert answer.value.status == 400
+    field = page.get_by_label("Votre adresse électronique professionnelle")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("pierre.dupont")
+    expect(page.locator("#email-error")).to_contain_text(
+        "n'est pas une adresse électronique valide"
+    )
+    assert page.title().startswith("Erreur")
+    expect(page.locator("#profile-link")).to_have_count(0)
+    assert_clean(v)
+
+
+def test_each_provider_has_its_own_site(server: harness.Server, visit: Opener) -> None:
+    v = visit(locale="fr-FR", viewport=harness.DESKTOP)
+    v.page.goto(server.url(EXAMPLE, "/aide/configurer?email=ana%40example.org"))
+    expect(v.page.locator("h1")).to_have_text("Configurer une application de messagerie")
+    expect(v.page.locator("#login-id")).to_have_text("ana@example.org")
+    content = v.page.content()
+    assert "ac-aix-marseille" not in content
+    v.page.goto(server.url(ACADEMIE, "/aide/configurer?email=ana%40example.org"))
+    expect(v.page.locator("#email-error")).to_contain_text("@ac-aix-marseille.fr")
+    assert "example.org" not in v.page.locator("main").inner_text().replace("ana@example.org", "")
+
+
+AXE_PAGES: list[tuple[str, str]] = [
+    *((ACADEMIE, page.path(lang)) for lang in ("fr", "en") for page in PAGES),
+    (ACADEMIE, "/aide/configurer?email=pierre.dupont%40ac-aix-marseille.fr"),
+    (ACADEMIE, "/help/setup?email=pierre.dupont%40ac-aix-marseille.fr"),
+    (ACADEMIE, "/aide/configurer?email=zoe.inconnue%40ac-aix-marseille.fr"),
+    (ACADEMIE, "/help/setup?email=zoe.inconnue%40ac-aix-marseille.fr"),
+    (ACADEMIE, "/aide/configurer?email=pierre.dupont"),
+    (ACADEMIE, "/help/setup?email="),
+    (ACADEMIE, "/aide/introuvable"),
+    (EXAMPLE, "/help/"),
+    (EXAMPLE, "/aide/configurer?email=ana%40example.org"),
+]
+
+
+def axe_violations(v: Visit, axe_source: str) -> list[dict[str, Any]]:
+    v.page.evaluate(axe_source)
+    result: list[dict[str, Any]] = v.page.evaluate(
+        """async () => {
+            const results = await axe.run(document, {resultTypes: ["violations"]});
+            return results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ")),
+            }));
+        }"""
+    )
+    return result
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(
+    ("host", "path"), AXE_PAGES, ids=[f"{h.split('.')[1]}{p}" for h, p in AXE_PAGES]
+)
+def test_axe_finds_no_violation(
+    server: harness.Server, visit: Opener, axe_source: str, host: str, path: str, width: str
+) -> None:
+    v = visit(viewport=WIDTHS[width])
+    v.page.goto(server.url(host, path))
+    assert axe_violations(v, axe_source) == []
+    assert_clean(v)
