@@ -6,8 +6,11 @@ and an exit status in one place, :func:`main`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ import click
 
 from autoconfig import errors
 from autoconfig.service import Query, Service
-from autoconfig.settings import Settings, default_profiles
+from autoconfig.settings import LookupSettings, Settings, default_profiles, parse_networks
 
 EXIT = {
     errors.ConfigError: 2,
@@ -38,9 +41,118 @@ directory_option = click.option(
     "--directory",
     envvar="AUTOCONFIG_DIRECTORY",
     default=None,
-    metavar="FILE",
-    help="Login directory: a .csv or .sqlite file mapping addresses to login IDs.",
+    metavar="FILE|URL",
+    help="Login directory: a .csv or .sqlite file mapping addresses to login IDs, or an LDAP URL "
+    "(ldap[s]://host:port/base-dn?uid[,displayName]?sub?(mail={email})[?!StartTLS]).",
 )
+
+
+def _networks(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> Any:
+    problems: list[errors.Problem] = []
+    networks = parse_networks(" ".join(value), problems, "--trusted-proxy")
+    if problems:
+        raise click.BadParameter("; ".join(p.message for p in problems))
+    return networks
+
+
+LOOKUP_OPTIONS = [
+    click.option(
+        "--directory-timeout",
+        envvar="AUTOCONFIG_DIRECTORY_TIMEOUT",
+        default=300,
+        show_default=True,
+        type=click.IntRange(1, 10_000),
+        metavar="MS",
+        help="Time budget of one directory lookup; past it the answer carries the fallback login.",
+    ),
+    click.option(
+        "--directory-cache-ttl",
+        envvar="AUTOCONFIG_DIRECTORY_CACHE_TTL",
+        default=600,
+        show_default=True,
+        type=click.IntRange(0, 86_400),
+        metavar="SECONDS",
+        help="How long a login found in the directory is reused (0: not cached).",
+    ),
+    click.option(
+        "--directory-miss-ttl",
+        envvar="AUTOCONFIG_DIRECTORY_MISS_TTL",
+        default=60,
+        show_default=True,
+        type=click.IntRange(0, 86_400),
+        metavar="SECONDS",
+        help="How long an address the directory does not know is remembered (0: not cached).",
+    ),
+    click.option(
+        "--directory-rate-limit",
+        envvar="AUTOCONFIG_DIRECTORY_RATE_LIMIT",
+        default=30,
+        show_default=True,
+        type=click.IntRange(0, 1_000_000),
+        metavar="N",
+        help="Answers carrying a looked-up login per client address and minute (0: no limit).",
+    ),
+    click.option(
+        "--trusted-proxy",
+        "trusted_proxies",
+        envvar="AUTOCONFIG_TRUSTED_PROXIES",
+        multiple=True,
+        callback=_networks,
+        metavar="IP|NET",
+        help="Proxy whose X-Forwarded-For names the client (repeatable; env: comma-separated).",
+    ),
+    click.option(
+        "--ldap-timeout",
+        envvar="AUTOCONFIG_LDAP_TIMEOUT",
+        default=2.0,
+        show_default=True,
+        type=click.FloatRange(0.1, 60),
+        metavar="SECONDS",
+        help="Connect and receive timeout of each LDAP operation.",
+    ),
+    click.option(
+        "--ldap-ca-file",
+        envvar="AUTOCONFIG_LDAP_CA_FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="CA certificates (PEM) checking the LDAP server (default: the system's).",
+    ),
+    click.option(
+        "--ldap-bind-dn",
+        envvar="AUTOCONFIG_LDAP_BIND_DN",
+        metavar="DN",
+        help="DN to bind as (password: AUTOCONFIG_LDAP_PASSWORD_FILE or AUTOCONFIG_LDAP_PASSWORD).",
+    ),
+    click.option(
+        "--ldap-password-file",
+        envvar="AUTOCONFIG_LDAP_PASSWORD_FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File whose first line is the bind password.",
+    ),
+]
+
+
+def lookup_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the directory tuning options; the command receives them as one ``lookup`` argument."""
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        lookup = LookupSettings(
+            timeout_ms=kwargs.pop("directory_timeout"),
+            hit_ttl=kwargs.pop("directory_cache_ttl"),
+            miss_ttl=kwargs.pop("directory_miss_ttl"),
+            rate_limit=kwargs.pop("directory_rate_limit"),
+            trusted_proxies=kwargs.pop("trusted_proxies"),
+            ldap_timeout=kwargs.pop("ldap_timeout"),
+            ldap_ca_file=kwargs.pop("ldap_ca_file"),
+            ldap_bind_dn=kwargs.pop("ldap_bind_dn") or None,
+            ldap_password_file=kwargs.pop("ldap_password_file"),
+            ldap_password=os.environ.get("AUTOCONFIG_LDAP_PASSWORD") or None,
+        )
+        return command(lookup=lookup, **kwargs)
+
+    for option in reversed(LOOKUP_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,9 +164,10 @@ def cli() -> None:
 @cli.command()
 @profiles_option
 @directory_option
-def check(profiles: Path, directory: str | None) -> None:
+@lookup_options
+def check(profiles: Path, directory: str | None, lookup: LookupSettings) -> None:
     """Validate the profiles (and the directory), listing every problem at once."""
-    service = Service.load(Settings(profiles, directory))
+    service = Service.load(Settings(profiles, directory, lookup))
     for provider in service.catalog:
         click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
     if service.directory is not None:
@@ -95,11 +208,18 @@ def check(profiles: Path, directory: str | None) -> None:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@lookup_options
 def serve(
-    profiles: Path, directory: str | None, host: str, port: int, workers: int, log_level: str
+    profiles: Path,
+    directory: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    lookup: LookupSettings,
 ) -> None:
     """Serve HTTP. Refuses to start when a profile or the directory is invalid."""
-    settings = Settings(profiles.resolve(), directory)
+    settings = Settings(profiles.resolve(), directory, lookup)
     Service.load(settings).close()
     run(settings, host, port, workers, log_level)
 
@@ -137,10 +257,13 @@ def render() -> None:
 @render.command("thunderbird")
 @profiles_option
 @directory_option
+@lookup_options
 @click.argument("address")
-def render_thunderbird(profiles: Path, directory: str | None, address: str) -> None:
+def render_thunderbird(
+    profiles: Path, directory: str | None, address: str, lookup: LookupSettings
+) -> None:
     """The autoconfig XML for ADDRESS (or the generic one, when ADDRESS is a bare domain)."""
-    service = Service.load(Settings(profiles, directory))
+    service = Service.load(Settings(profiles, directory, lookup))
     rendered, _ = anyio.run(service.thunderbird, cli_query(address))
     sys.stdout.buffer.write(rendered.body)
     service.close()
@@ -166,6 +289,36 @@ def directory_import(csv_file: Path, target: Path) -> None:
 
     count = write_sqlite(csv_file, target)
     click.echo(f"wrote {count} entries to {target}")
+
+
+@directory.command("lookup")
+@profiles_option
+@directory_option
+@lookup_options
+@click.argument("address")
+def directory_lookup(
+    profiles: Path, directory: str | None, address: str, lookup: LookupSettings
+) -> None:
+    """Look ADDRESS up as the service would: which backend answered, what, and how long it took."""
+    from autoconfig.address import parse
+
+    service = Service.load(Settings(profiles, directory, lookup))
+    try:
+        parsed = parse(address)
+        provider = service.catalog.lookup(parsed.domain)
+        click.echo(f"provider: {provider.id} (login source: {provider.login.source})")
+        click.echo(f"backend: {service.directory.description if service.directory else 'none'}")
+        start = time.perf_counter()
+        result = anyio.run(service.lookups.find, parsed)
+        elapsed = (time.perf_counter() - start) * 1000
+        account = anyio.run(service.account, provider, parsed, Query(address=address))
+        click.echo(f"result: {result.detail}")
+        click.echo(f"login: {account.login} ({account.found})")
+        if account.name:
+            click.echo(f"name: {account.name}")
+        click.echo(f"time: {elapsed:.1f} ms (budget {lookup.timeout_ms} ms)")
+    finally:
+        service.close()
 
 
 def exit_status(exc: errors.AutoconfigError) -> int:

@@ -4,14 +4,15 @@ from them. The HTTP app and the CLI both answer through this one object, so they
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autoconfig import address, profiles, record
 from autoconfig.catalog import Catalog
 from autoconfig.model import Account, Provider
 from autoconfig.render import Rendered, thunderbird
 from autoconfig.settings import Settings
-from autoconfig.usernames import Directory, open_directory, resolve
+from autoconfig.usernames import Directory, open_directory
+from autoconfig.usernames.bounded import Lookups
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +30,24 @@ class Service:
     catalog: Catalog
     directory: Directory | None
     settings: Settings
+    lookups: Lookups = field(init=False, repr=False)
+    """The directory bounded in time, cached and limited per client (built from the two above)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lookups", Lookups(self.directory, self.settings.lookup))
 
     @classmethod
     def load(cls, settings: Settings) -> Service:
         """Load and validate everything; raises :class:`~autoconfig.errors.ConfigError` or
         :class:`~autoconfig.errors.DirectoryError` before anything is served."""
         catalog = Catalog(profiles.load(settings.profiles))
-        directory = open_directory(settings.directory) if settings.directory else None
+        directory = (
+            open_directory(settings.directory, settings.lookup) if settings.directory else None
+        )
         return cls(catalog, directory, settings)
 
     def close(self) -> None:
+        self.lookups.close()
         if self.directory is not None:
             self.directory.close()
 
@@ -54,8 +63,7 @@ class Service:
         self, provider: Provider, parsed: address.Address | None, query: Query
     ) -> Account:
         """The account to answer with. Async so that slow directories can be bounded in time."""
-        del query  # the client address is for per-client limits on directory answers
-        return resolve(provider, parsed, self.directory)
+        return await self.lookups.account(provider.login, parsed, query.client)
 
     async def answer(self, query: Query) -> tuple[Provider, Account]:
         provider, parsed = self.locate(query)

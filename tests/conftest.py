@@ -9,8 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from autoconfig.service import Service
-from autoconfig.settings import Settings, default_profiles, demo_directory
+from autoconfig.settings import LookupSettings, Settings, default_profiles, demo_directory
 from autoconfig.web import create_app
+from tests.slapd import Slapd
 
 TESTS = Path(__file__).resolve().parent
 PROFILES = default_profiles()
@@ -22,7 +23,8 @@ PIERRE_LOGIN = "pdupont"
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(PROFILES, str(DEMO))
+    # No per-client limit here: every test request comes from the same client address.
+    return Settings(PROFILES, str(DEMO), LookupSettings(rate_limit=0))
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,14 @@ def service(settings: Settings) -> Iterator[Service]:
 def client(service: Service) -> Iterator[TestClient]:
     with TestClient(create_app(service), base_url="http://autoconfig.ac-aix-marseille.fr") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A real OpenLDAP server on loopback with the fictional staff, plain, StartTLS and ldaps."""
+    server = Slapd(tmp_path_factory.mktemp("slapd"), tls=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
