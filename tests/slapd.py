@@ -137,9 +137,16 @@ def make_certificates(folder: Path, name: str = "ca") -> tuple[Path, Path, Path]
 class Slapd:
     """One slapd process on loopback; ``start``, ``pause`` (hung), ``resume``, ``stop``."""
 
-    def __init__(self, folder: Path, people: Iterable[Person] = STAFF, tls: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        people: Iterable[Person] = STAFF,
+        tls: bool = False,
+        loglevel: str = "stats",
+    ) -> None:
         require_tools()
         self.folder = folder
+        self.loglevel = loglevel
         self.port = free_port()
         self.tls_port = free_port() if tls else None
         self.ca: Path | None = None
@@ -187,7 +194,7 @@ class Slapd:
             urls += f" ldaps://127.0.0.1:{self.tls_port}/"
         log = (self.folder / "slapd.log").open("ab")
         self.process = subprocess.Popen(
-            [SLAPD, "-f", self.config, "-h", urls, "-d", "0"],
+            [SLAPD, "-f", self.config, "-h", urls, "-d", self.loglevel],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -195,7 +202,7 @@ class Slapd:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"slapd exited at start: {(self.folder / 'slapd.log').read_text()}")
+                pytest.fail(f"slapd exited at start: {self.log()}")
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), 1),
@@ -204,6 +211,13 @@ class Slapd:
             time.sleep(0.05)
         self.stop()
         pytest.fail(f"slapd did not listen on 127.0.0.1:{self.port} within {START_TIMEOUT} s")
+
+    def log(self) -> str:
+        """What the server logged (operations, with ``loglevel`` stats: one line per BIND …)."""
+        return (self.folder / "slapd.log").read_text(errors="replace")
+
+    def binds(self) -> int:
+        return sum(" BIND dn=" in line and " method=" in line for line in self.log().splitlines())
 
     def pause(self) -> None:
         """Freeze the server: connections are accepted by the kernel, nothing ever answers."""

@@ -22,8 +22,7 @@ from collections import Counter
 from typing import Any, Literal
 
 from ldap3 import (
-    AUTO_BIND_NO_TLS,
-    AUTO_BIND_TLS_BEFORE_BIND,
+    AUTO_BIND_NONE,
     BASE,
     LEVEL,
     NONE,
@@ -166,21 +165,30 @@ class LdapDirectory:
             get_info=NONE,
             connect_timeout=self._timeout,
         )
+        connection = Connection(
+            server,
+            user=self._bind_dn,
+            password=self._password,
+            auto_bind=AUTO_BIND_NONE,
+            client_strategy=SYNC,
+            read_only=True,
+            receive_timeout=max(1, math.ceil(self._timeout)),  # whole seconds for ldap3
+            raise_exceptions=False,
+            auto_referrals=False,
+            auto_escape=False,
+        )
         try:
-            return Connection(
-                server,
-                user=self._bind_dn,
-                password=self._password,
-                auto_bind=AUTO_BIND_TLS_BEFORE_BIND if self.url.start_tls else AUTO_BIND_NO_TLS,
-                client_strategy=SYNC,
-                read_only=True,
-                receive_timeout=max(1, math.ceil(self._timeout)),  # whole seconds for ldap3
-                raise_exceptions=False,
-                auto_referrals=False,
-                auto_escape=False,
-            ), False
+            connection.open()
+            if self.url.start_tls and not connection.start_tls():
+                raise DirectoryError(f"LDAP StartTLS refused: {_description(connection)}")
+            if not connection.bind():
+                raise DirectoryError(f"LDAP bind failed: {_description(connection)}")
         except (LDAPException, OSError) as exc:
+            self._discard(connection)
+            if isinstance(exc, DirectoryError):
+                raise
             raise DirectoryError(f"LDAP connection failed: {exc}") from exc
+        return connection, False
 
     def _release(self, connection: Connection) -> None:
         try:
@@ -192,6 +200,8 @@ class LdapDirectory:
     def _discard(connection: Connection) -> None:
         with contextlib.suppress(LDAPException, OSError):
             connection.unbind()
+        if connection.socket is not None:  # left open by ldap3 when opening failed
+            connection.socket.close()
 
     def close(self) -> None:
         while True:
@@ -199,6 +209,11 @@ class LdapDirectory:
                 self._discard(self._pool.get_nowait())
             except queue.Empty:
                 return
+
+
+def _description(connection: Connection) -> str:
+    result = connection.result or {}
+    return str(result.get("description") or result.get("result") or "no answer")
 
 
 def _first(values: Any) -> str | None:
