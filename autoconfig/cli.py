@@ -301,21 +301,25 @@ def directory_lookup(
 ) -> None:
     """Look ADDRESS up as the service would: which backend answered, what, and how long it took."""
     from autoconfig.address import parse
+    from autoconfig.model import Found, LoginSource
 
+    parsed = parse(address)
     service = Service.load(Settings(profiles, directory, lookup))
     try:
-        parsed = parse(address)
         provider = service.catalog.lookup(parsed.domain)
         click.echo(f"provider: {provider.id} (login source: {provider.login.source})")
+        if provider.login.source is LoginSource.TEMPLATE:
+            click.echo(f"login: {provider.login.expand(parsed)} ({Found.TEMPLATE})")
+            return
         click.echo(f"backend: {service.directory.description if service.directory else 'none'}")
         start = time.perf_counter()
         result = anyio.run(service.lookups.find, parsed)
         elapsed = (time.perf_counter() - start) * 1000
-        account = anyio.run(service.account, provider, parsed, Query(address=address))
         click.echo(f"result: {result.detail}")
-        click.echo(f"login: {account.login} ({account.found})")
-        if account.name:
-            click.echo(f"name: {account.name}")
+        login = result.entry.login if result.entry else provider.login.expand(parsed)
+        click.echo(f"login: {login} ({result.found})")
+        if result.entry and result.entry.name:
+            click.echo(f"name: {result.entry.name}")
         click.echo(f"time: {elapsed:.1f} ms (budget {lookup.timeout_ms} ms)")
     finally:
         service.close()

@@ -103,7 +103,8 @@ class LookupSettings:
                 if value < 0:
                     raise ValueError
             except ValueError:
-                problems.append(Problem(name, "", f"{text!r} is not a {kind.__name__} >= 0"))
+                what = "whole number" if kind is int else "number"
+                problems.append(Problem(name, "", f"{text!r} is not a {what} >= 0"))
                 return default
             return value
 
