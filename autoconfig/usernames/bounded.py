@@ -1,10 +1,11 @@
 """Directory lookups that never hold an answer up: bounded in time, cached, limited per client.
 
-Blocking backends (LDAP, SQLite) run in a small pool of threads. Each lookup waits at most the
-time budget; past it, or when the backend fails, or when every thread is already busy (a hung
-directory), the answer goes out with the profile's fallback login. A lookup that finishes after its
-budget still fills the cache, so the next request finds the result. Concurrent requests for the same
-address share one lookup. Failures are counted and logged once per interval, never per request, and
+Blocking backends (LDAP, SQLite) run in a fixed pool of threads, with a short queue in front.
+Each lookup waits at most the time budget; past it, or when the backend fails, the answer goes out
+with the profile's fallback login, and the lookup is dropped if it has not started yet. When the
+queue is full too (a hung directory), the fallback goes out at once: threads and queued work never
+pile up. A lookup that finishes after its budget still fills the cache, so the next request finds
+the result. Concurrent requests for the same address share one lookup. Failures are counted and logged once per interval, never per request, and
 never with the address. The in-memory CSV table is read directly: it cannot be slow.
 """
 
@@ -33,7 +34,9 @@ from autoconfig.usernames.table import TableDirectory
 from autoconfig.usernames.template import TemplateResolver
 
 THREADS = 4
-"""Lookups running at once; more concurrent misses get the fallback at once."""
+"""Lookups running at once."""
+WAITING = 16
+"""Lookups running or queued at once; more concurrent misses get the fallback at once."""
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Lookups:
         directory: Directory | None,
         settings: LookupSettings,
         threads: int = THREADS,
+        waiting: int = WAITING,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = directory
@@ -64,6 +68,7 @@ class Lookups:
         self.limit = RateLimit(settings.rate_limit, clock=clock)
         self.stats: Counter[str] = Counter()
         self.threads = threads
+        self.waiting = max(waiting, threads)
         self._inline = isinstance(directory, TableDirectory | TemplateResolver)
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: dict[str, Future[Entry | None]] = {}
@@ -106,11 +111,14 @@ class Lookups:
             return Result(cached, Found.CACHE, "found (cached)")
         future = self._submit(address)
         if future is None:
-            return self._failed("busy", "every lookup thread is busy")
+            return self._failed("busy", f"{self.waiting} lookups already running or queued")
         try:
             await _wait(future, self.budget)
         except TimeoutError:
+            future.cancel()  # only drops it if it has not started; it may serve other waiters
             return self._failed("timeout", f"no answer within {self.budget * 1000:.0f} ms")
+        if future.cancelled():
+            return self._failed("timeout", "dropped from the queue after another request's budget")
         return self._outcome(future)
 
     def _lookup_now(self, address: Address) -> Future[Entry | None]:
@@ -142,29 +150,30 @@ class Lookups:
         return Result(None, Found.FALLBACK, f"{kind}: {reason}")
 
     def _submit(self, address: Address) -> Future[Entry | None] | None:
-        """The running lookup of ``address``, or a new one; ``None`` when every thread is busy."""
+        """The pending lookup of ``address``, or a new one; ``None`` when too many are pending."""
         key = address.key
         with self._lock:
             running = self._inflight.get(key)
             if running is not None:
                 return running
-            if len(self._inflight) >= self.threads:
+            if len(self._inflight) >= self.waiting:
                 return None
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")
             future = self._executor.submit(self._lookup_and_cache, address)
             self._inflight[key] = future
+        future.add_done_callback(lambda _: self._forget(key))  # also when dropped unstarted
         return future
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
 
     def _lookup_and_cache(self, address: Address) -> Entry | None:
         assert self.directory is not None
-        try:
-            entry = self.directory.lookup(address)
-            self.cache.put(address.key, entry)
-            return entry
-        finally:
-            with self._lock:
-                self._inflight.pop(address.key, None)
+        entry = self.directory.lookup(address)
+        self.cache.put(address.key, entry)
+        return entry
 
     def close(self) -> None:
         if self._executor is not None:

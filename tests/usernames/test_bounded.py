@@ -40,6 +40,7 @@ def lookups(
     directory: Directory | None,
     clock: Clock,
     threads: int = 4,
+    waiting: int = 16,
     timeout_ms: int = 5000,
     hit_ttl: int = 600,
     miss_ttl: int = 60,
@@ -47,7 +48,7 @@ def lookups(
 ) -> Lookups:
     """Lookups with a generous budget: only the tests about the budget use a hung directory."""
     settings = LookupSettings(timeout_ms, hit_ttl, miss_ttl, rate_limit)
-    return Lookups(directory, settings, threads=threads, clock=clock)
+    return Lookups(directory, settings, threads=threads, waiting=waiting, clock=clock)
 
 
 def find(wrapped: Lookups, *addresses: Address) -> list[Result]:
@@ -123,19 +124,30 @@ def test_slow_directory_gets_the_fallback_and_its_late_answer_is_kept(
 
 def test_hung_directory_does_not_pile_up_threads(clock: Clock, gate: threading.Event) -> None:
     directory = FakeDirectory(ENTRIES, gate)
-    wrapped = lookups(directory, clock, threads=2, timeout_ms=100)
+    wrapped = lookups(directory, clock, threads=2, waiting=4, timeout_ms=100)
     addresses = [parse(f"person{n}@ac-aix-marseille.fr") for n in range(6)]
     results = find(wrapped, *addresses)
     assert all(r.found is Found.FALLBACK for r in results)
-    assert wrapped.stats == {"timeout": 2, "busy": 4}
-    assert len(directory.calls) == 2
+    assert wrapped.stats == {"timeout": 4, "busy": 2}
+    assert len(directory.calls) == 2  # the queued lookups were dropped, never started
+    assert len(wrapped._inflight) == 2  # only the two stuck in the directory
     (more,) = find(wrapped, PIERRE)
-    assert more.detail.startswith("busy")
+    assert more.detail.startswith("timeout")
     assert len(directory.calls) == 2
     gate.set()
     wait_until(lambda: not wrapped._inflight, "the stuck lookups to end")
     (recovered,) = find(wrapped, PIERRE)
     assert recovered.found is Found.DIRECTORY
+
+
+def test_bursts_queue_within_the_budget(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock, threads=1, waiting=16)
+    addresses = [PIERRE, MARIE] + [parse(f"p{n}@ac-aix-marseille.fr") for n in range(10)]
+    results = find(wrapped, *addresses)
+    assert [r.found for r in results] == [Found.DIRECTORY] * 2 + [Found.FALLBACK] * 10
+    assert [r.detail for r in results[2:]] == ["not in the directory"] * 10
+    assert len(directory.calls) == 12
 
 
 def test_concurrent_requests_for_one_address_share_one_lookup(
