@@ -207,3 +207,12 @@ def test_bad_trusted_proxy_is_refused() -> None:
     code, _, err = run("serve", "--profiles", str(PROFILES), "--trusted-proxy", "proxy.example")
     assert code == 2
     assert "'proxy.example' is not an IP address or network" in err
+
+
+@pytest.mark.parametrize("option", cli.LOOKUP_OPTIONS)
+def test_every_directory_option_is_documented(option: Any) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    params = option(lambda: None).__click_params__
+    for param in params:
+        assert f"`{param.opts[0]} " in readme or f"`{param.opts[0]}`" in readme, param.opts[0]
+        assert f"`{param.envvar}`" in readme, param.envvar

@@ -175,6 +175,24 @@ class Lookups:
         self.cache.put(address.key, entry)
         return entry
 
+    def prime(self) -> None:
+        """Let a backend that can (LDAP) connect in the background before the first request, so
+        that request does not spend its budget connecting. Failures count like a failed lookup."""
+        prime = getattr(self.directory, "prime", None)
+        if prime is None or self._inline:
+            return
+
+        def run() -> None:
+            try:
+                prime()
+            except DirectoryError as exc:
+                self._failures.problem(f"failed: {exc}")
+
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")
+            self._executor.submit(run)
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -113,6 +113,11 @@ class LdapDirectory:
         self._release(connection)
         return entry
 
+    def prime(self) -> None:
+        """Open and bind one connection ahead of the first lookup (raises DirectoryError)."""
+        connection, _ = self._acquire()
+        self._release(connection)
+
     def _search(self, connection: Connection, address: Address) -> Entry | None:
         connection.search(
             self.url.base,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from autoconfig.address import Address, parse
+from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory
@@ -257,3 +258,36 @@ def test_looked_up_logins_are_limited_per_client(clock: Clock) -> None:
     assert all(account(wrapped, PIERRE, None).personal for _ in range(5))
     clock.advance(60)
     assert account(wrapped, PIERRE, "10.0.0.1").personal
+
+
+class PrimedDirectory(FakeDirectory):
+    def __init__(self) -> None:
+        super().__init__(ENTRIES)
+        self.primed = threading.Event()
+
+    def prime(self) -> None:
+        self.primed.set()
+        if self.failing:
+            raise DirectoryError("cannot connect")
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_prime_runs_in_the_background(
+    clock: Clock, failing: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = PrimedDirectory()
+    directory.failing = failing
+    wrapped = lookups(directory, clock)
+    with caplog.at_level(logging.WARNING, logger="autoconfig"):
+        wrapped.prime()
+        assert directory.primed.wait(10)
+        wrapped.close()
+        assert wrapped._executor is not None
+        wrapped._executor.shutdown(wait=True)
+    assert len(caplog.records) == int(failing)
+
+
+def test_prime_does_nothing_for_other_backends(clock: Clock) -> None:
+    wrapped = lookups(FakeDirectory(ENTRIES), clock)
+    wrapped.prime()
+    assert wrapped._executor is None

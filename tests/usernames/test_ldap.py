@@ -177,3 +177,14 @@ def test_server_that_is_down_is_a_directory_error() -> None:
 def test_bad_ldap_settings(url: str, settings: LookupSettings, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         open_ldap(url, settings)
+
+
+def test_prime_binds_once_ahead_of_the_first_lookup(slapd: Slapd) -> None:
+    opened = open_ldap(slapd.url, bound())
+    try:
+        opened.prime()
+        before = slapd.binds()
+        assert opened.lookup(parse("pierre.dupont@ac-aix-marseille.fr")) == Entry("pdupont")
+        assert slapd.binds() == before
+    finally:
+        opened.close()

@@ -200,3 +200,30 @@ def test_no_personal_data_in_any_log_line(
     ]  # fmt: skip
     assert [s for s in secrets if s in text] == []
     assert "directory lookups failing" in text  # the failures were logged, without the addresses
+
+
+def test_served_app_connects_ahead_of_the_first_request(
+    slapd: Slapd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autoconfig.web.app import app_from_env
+
+    env = Settings(
+        PROFILES,
+        slapd.url + "?uid,displayName",
+        LookupSettings(ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD),
+    ).to_env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    before = slapd.binds()
+    app = app_from_env()
+    service: Service = app.state.service
+    try:
+        deadline = time.monotonic() + 10
+        while slapd.binds() == before:
+            assert time.monotonic() < deadline, "the service did not connect at start"
+            time.sleep(0.05)
+        with TestClient(app, base_url=BASE_URL) as client:
+            assert login_of(client, "pierre.dupont@ac-aix-marseille.fr") == "pdupont"
+        assert slapd.binds() == before + 1
+    finally:
+        service.close()
