@@ -70,7 +70,11 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
 
 
 def resolve(provider: Provider, address: Address | None, directory: Directory | None) -> Account:
-    """The account to answer with: looked up, derived from the template, or generic."""
+    """The account to answer with: looked up, derived from the template, or generic.
+
+    Synchronous and unbounded, for callers that have no event loop; the service answers through
+    :meth:`.bounded.Lookups.account` instead (time budget, cache, per-client limit).
+    """
     policy = provider.login
     if address is None:
         return Account(None, policy.template, Found.FALLBACK)

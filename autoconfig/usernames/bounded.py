@@ -5,8 +5,9 @@ Each lookup waits at most the time budget; past it, or when the backend fails, t
 with the profile's fallback login, and the lookup is dropped if it has not started yet. When the
 queue is full too (a hung directory), the fallback goes out at once: threads and queued work never
 pile up. A lookup that finishes after its budget still fills the cache, so the next request finds
-the result. Concurrent requests for the same address share one lookup. Failures are counted and logged once per interval, never per request, and
-never with the address. The in-memory CSV table is read directly: it cannot be slow.
+the result. Concurrent requests for the same address share one lookup. Failures are counted and
+logged once per interval, never per request, and never with the address. The in-memory CSV table
+is read directly: it cannot be slow.
 """
 
 from __future__ import annotations
