@@ -1,17 +1,34 @@
 """How many answers carrying a looked-up login one client may get per minute.
 
 A fixed one-minute window per client address: cheap, and enough to keep the service from being a
-way to list staff logins. ``limit == 0`` turns the limit off. The table of clients is bounded: when
-it is full, clients it does not know yet count as over the limit until the next window.
+way to list staff logins. IPv6 clients are counted per /64 network (one end site's worth of
+addresses, which one client can easily cycle through). ``limit == 0`` turns the limit off. The table
+of clients is bounded: when it is full, clients it does not know yet count as over the limit until
+the next window.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Callable
 
 WINDOW = 60.0
+IPV6_PREFIX = 64
+
+
+def client_key(client: str) -> str:
+    """What one client is counted as: its IPv4 address, or its IPv6 /64 network."""
+    try:
+        ip = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
 
 
 class RateLimit:
@@ -43,9 +60,10 @@ class RateLimit:
         """True when ``client`` may not get another personal answer in this window."""
         if not self.limit or client is None:
             return False
+        key = client_key(client)
         with self._lock:
             self._roll()
-            count = self._counts.get(client)
+            count = self._counts.get(key)
             if count is None:
                 return len(self._counts) >= self.max_clients
             return count >= self.limit
@@ -54,7 +72,8 @@ class RateLimit:
         """Count one personal answer given to ``client``."""
         if not self.limit or client is None:
             return
+        key = client_key(client)
         with self._lock:
             self._roll()
-            if client in self._counts or len(self._counts) < self.max_clients:
-                self._counts[client] = self._counts.get(client, 0) + 1
+            if key in self._counts or len(self._counts) < self.max_clients:
+                self._counts[key] = self._counts.get(key, 0) + 1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoconfig.ratelimit import RateLimit
+from autoconfig.ratelimit import RateLimit, client_key
 from tests.fakes import Clock
 
 
@@ -41,3 +41,27 @@ def test_full_table_refuses_new_clients_until_the_next_window() -> None:
     assert spend(limit, "a", 1) == [True]
     clock.advance(60)
     assert spend(limit, "c", 1) == [True]
+
+
+@pytest.mark.parametrize(
+    ("client", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_client_key(client: str, key: str) -> None:
+    assert client_key(client) == key
+
+
+def test_one_ipv6_network_is_one_client() -> None:
+    limit = RateLimit(2, clock=Clock(0))
+    assert spend(limit, "2001:db8:1:2::1", 1) + spend(limit, "2001:db8:1:2::2", 2) == [
+        True,
+        True,
+        False,
+    ]
+    assert spend(limit, "2001:db8:1:3::1", 1) == [True]
