@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from autoconfig import cli
+from autoconfig.lookupoptions import LOOKUP_OPTIONS
 from autoconfig.settings import LookupSettings, Settings
 from tests.conftest import DEMO, PROFILES
 from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
@@ -209,7 +210,7 @@ def test_bad_trusted_proxy_is_refused() -> None:
     assert "'proxy.example' is not an IP address or network" in err
 
 
-@pytest.mark.parametrize("option", cli.LOOKUP_OPTIONS)
+@pytest.mark.parametrize("option", LOOKUP_OPTIONS)
 def test_every_directory_option_is_documented(option: Any) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     params = option(lambda: None).__click_params__
