@@ -103,7 +103,10 @@ class Lookups:
         if self.directory is None:
             return Result(None, Found.FALLBACK, "no directory configured")
         if self._inline:
-            return self._outcome(self._lookup_now(address))
+            try:
+                return self._found(self.directory.lookup(address))
+            except DirectoryError as exc:
+                return self._failed("failed", str(exc))
         hit, cached = self.cache.get(address.key)
         if hit:
             self.stats["cache"] += 1
@@ -122,23 +125,16 @@ class Lookups:
             return self._failed("timeout", "dropped from the queue after another request's budget")
         return self._outcome(future)
 
-    def _lookup_now(self, address: Address) -> Future[Entry | None]:
-        future: Future[Entry | None] = Future()
-        try:
-            assert self.directory is not None
-            future.set_result(self.directory.lookup(address))
-        except DirectoryError as exc:
-            future.set_exception(exc)
-        return future
-
     def _outcome(self, future: Future[Entry | None]) -> Result:
         exc = future.exception()
         if exc is not None:
             return self._failed(
                 "failed", str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
             )
+        return self._found(future.result())
+
+    def _found(self, entry: Entry | None) -> Result:
         self._failures.ok()
-        entry = future.result()
         if entry is None:
             self.stats["unknown"] += 1
             return Result(None, Found.FALLBACK, "not in the directory")
