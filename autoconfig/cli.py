@@ -10,6 +10,7 @@ import logging
 import logging.config
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import anyio
 import click
 
 from autoconfig import errors
+from autoconfig.lookupoptions import lookup_options
 from autoconfig.service import Query, Service
-from autoconfig.settings import Settings, default_profiles
+from autoconfig.settings import LookupSettings, Settings, default_profiles
 
 EXIT = {
     errors.ConfigError: 2,
@@ -42,8 +44,9 @@ directory_option = click.option(
     "--directory",
     envvar="AUTOCONFIG_DIRECTORY",
     default=None,
-    metavar="FILE",
-    help="Login directory: a .csv or .sqlite file mapping addresses to login IDs.",
+    metavar="FILE|URL",
+    help="Login directory: a .csv or .sqlite file mapping addresses to login IDs, or an LDAP URL "
+    "(ldap[s]://host:port/base-dn?uid[,displayName]?sub?(mail={email})[?!StartTLS]).",
 )
 
 signing_cert_option = click.option(
@@ -85,9 +88,10 @@ def cli() -> None:
 @cli.command()
 @profiles_option
 @directory_option
-def check(profiles: Path, directory: str | None) -> None:
+@lookup_options
+def check(profiles: Path, directory: str | None, lookup: LookupSettings) -> None:
     """Validate the profiles (and the directory), listing every problem at once."""
-    service = Service.load(Settings(profiles, directory))
+    service = Service.load(Settings(profiles, directory, lookup=lookup))
     for provider in service.catalog:
         click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
     if service.directory is not None:
@@ -129,6 +133,7 @@ def check(profiles: Path, directory: str | None) -> None:
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @signing_options
+@lookup_options
 def serve(
     profiles: Path,
     directory: str | None,
@@ -139,12 +144,16 @@ def serve(
     signing_cert: Path | None,
     signing_key: Path | None,
     signing_chain: Path | None,
+    lookup: LookupSettings,
 ) -> None:
     """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid."""
     settings = Settings(
         profiles.resolve(),
         directory,
-        *(p.resolve() if p else None for p in (signing_cert, signing_key, signing_chain)),
+        signing_cert=signing_cert.resolve() if signing_cert else None,
+        signing_key=signing_key.resolve() if signing_key else None,
+        signing_chain=signing_chain.resolve() if signing_chain else None,
+        lookup=lookup,
     )
     from autoconfig.logs import log_config
 
@@ -191,10 +200,13 @@ def render() -> None:
 @render.command("thunderbird")
 @profiles_option
 @directory_option
+@lookup_options
 @click.argument("address")
-def render_thunderbird(profiles: Path, directory: str | None, address: str) -> None:
+def render_thunderbird(
+    profiles: Path, directory: str | None, address: str, lookup: LookupSettings
+) -> None:
     """The autoconfig XML for ADDRESS (or the generic one, when ADDRESS is a bare domain)."""
-    service = Service.load(Settings(profiles, directory))
+    service = Service.load(Settings(profiles, directory, lookup=lookup))
     rendered, _ = anyio.run(service.thunderbird, cli_query(address))
     sys.stdout.buffer.write(rendered.body)
     service.close()
@@ -256,6 +268,40 @@ def directory_import(csv_file: Path, target: Path) -> None:
 
     count = write_sqlite(csv_file, target)
     click.echo(f"wrote {count} entries to {target}")
+
+
+@directory.command("lookup")
+@profiles_option
+@directory_option
+@lookup_options
+@click.argument("address")
+def directory_lookup(
+    profiles: Path, directory: str | None, address: str, lookup: LookupSettings
+) -> None:
+    """Look ADDRESS up as the service would: which backend answered, what, and how long it took."""
+    from autoconfig.address import parse
+    from autoconfig.model import Found, LoginSource
+
+    parsed = parse(address)
+    service = Service.load(Settings(profiles, directory, lookup=lookup))
+    try:
+        provider = service.catalog.lookup(parsed.domain)
+        click.echo(f"provider: {provider.id} (login source: {provider.login.source})")
+        if provider.login.source is LoginSource.TEMPLATE:
+            click.echo(f"login: {provider.login.expand(parsed)} ({Found.TEMPLATE})")
+            return
+        click.echo(f"backend: {service.directory.description if service.directory else 'none'}")
+        start = time.perf_counter()
+        result = anyio.run(service.lookups.find, parsed)
+        elapsed = (time.perf_counter() - start) * 1000
+        click.echo(f"result: {result.detail}")
+        login = result.entry.login if result.entry else provider.login.expand(parsed)
+        click.echo(f"login: {login} ({result.found})")
+        if result.entry and result.entry.name:
+            click.echo(f"name: {result.entry.name}")
+        click.echo(f"time: {elapsed:.1f} ms (budget {lookup.timeout_ms} ms)")
+    finally:
+        service.close()
 
 
 def exit_status(exc: errors.AutoconfigError) -> int:

@@ -46,6 +46,8 @@ class Found(StrEnum):
     DIRECTORY = "directory"
     TEMPLATE = "template"
     FALLBACK = "fallback"
+    CACHE = "cache"
+    """A directory answer remembered from an earlier lookup."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,4 +238,4 @@ class Account:
     @property
     def personal(self) -> bool:
         """True when the answer carries data looked up for this one person."""
-        return self.found is Found.DIRECTORY
+        return self.found in (Found.DIRECTORY, Found.CACHE)

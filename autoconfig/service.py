@@ -4,7 +4,7 @@ from them. The HTTP app and the CLI both answer through this one object, so they
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from autoconfig import address, autodiscover, profiles, record
 from autoconfig.catalog import Catalog
@@ -14,7 +14,8 @@ from autoconfig.render import Rendered, mobileconfig, thunderbird
 from autoconfig.render import autodiscover as autodiscover_xml
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer
-from autoconfig.usernames import Directory, open_directory, resolve
+from autoconfig.usernames import Directory, open_directory
+from autoconfig.usernames.bounded import Lookups
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,11 @@ class Service:
     directory: Directory | None
     settings: Settings
     signer: Signer | None = None
+    lookups: Lookups = field(init=False, repr=False)
+    """The directory bounded in time, cached and limited per client (built from the two above)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lookups", Lookups(self.directory, self.settings.lookup))
 
     @classmethod
     def load(cls, settings: Settings) -> Service:
@@ -40,10 +46,13 @@ class Service:
         :class:`~autoconfig.errors.DirectoryError` before anything is served."""
         catalog = Catalog(profiles.load(settings.profiles))
         signer = open_signer(settings.signing_cert, settings.signing_key, settings.signing_chain)
-        directory = open_directory(settings.directory) if settings.directory else None
+        directory = (
+            open_directory(settings.directory, settings.lookup) if settings.directory else None
+        )
         return cls(catalog, directory, settings, signer)
 
     def close(self) -> None:
+        self.lookups.close()
         if self.directory is not None:
             self.directory.close()
 
@@ -59,8 +68,7 @@ class Service:
         self, provider: Provider, parsed: address.Address | None, query: Query
     ) -> Account:
         """The account to answer with. Async so that slow directories can be bounded in time."""
-        del query  # the client address is for per-client limits on directory answers
-        return resolve(provider, parsed, self.directory)
+        return await self.lookups.account(provider.login, parsed, query.client)
 
     async def answer(self, query: Query) -> tuple[Provider, Account]:
         provider, parsed = self.locate(query)

@@ -10,8 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from autoconfig.service import Service
-from autoconfig.settings import Settings, default_profiles, demo_directory
+from autoconfig.settings import LookupSettings, Settings, default_profiles, demo_directory
 from autoconfig.web import create_app
+from tests.slapd import Slapd
 
 TESTS = Path(__file__).resolve().parent
 PROFILES = default_profiles()
@@ -24,7 +25,8 @@ LOGGERS = ("autoconfig", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(PROFILES, str(DEMO))
+    # No per-client limit here: every test request comes from the same client address.
+    return Settings(PROFILES, str(DEMO), lookup=LookupSettings(rate_limit=0))
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,14 @@ def restore_logging() -> Iterator[None]:
         logger.setLevel(level)
         logger.propagate = propagate
         logger.disabled = disabled
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A real OpenLDAP server on loopback with the fictional staff, plain, StartTLS and ldaps."""
+    server = Slapd(tmp_path_factory.mktemp("slapd"), tls=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

@@ -27,4 +27,6 @@ def create_app(service: Service) -> Starlette:
 
 def app_from_env() -> Starlette:
     """The factory ``autoconfig serve`` hands to uvicorn: settings from ``AUTOCONFIG_*``."""
-    return create_app(Service.load(Settings.from_env()))
+    service = Service.load(Settings.from_env())
+    service.lookups.prime()
+    return create_app(service)

@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from autoconfig.address import Address, parse
+from autoconfig.errors import DirectoryError
+from autoconfig.model import Account, Found, LoginPolicy, LoginSource
+from autoconfig.settings import LookupSettings
+from autoconfig.usernames import Directory
+from autoconfig.usernames.bounded import Lookups, Result
+from autoconfig.usernames.entry import Entry
+from autoconfig.usernames.table import TableDirectory
+from tests.fakes import Clock, FakeDirectory
+
+PIERRE = parse("pierre.dupont@ac-aix-marseille.fr")
+MARIE = parse("marie.martin@ac-aix-marseille.fr")
+NOBODY = parse("nobody@ac-aix-marseille.fr")
+ENTRIES = {PIERRE.key: Entry("pdupont", "Pierre Dupont"), MARIE.key: Entry("mmartin3")}
+POLICY = LoginPolicy(LoginSource.DIRECTORY, "%EMAILLOCALPART%")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()  # never leave a thread waiting
+
+
+def lookups(
+    directory: Directory | None,
+    clock: Clock,
+    threads: int = 4,
+    waiting: int = 16,
+    timeout_ms: int = 5000,
+    hit_ttl: int = 600,
+    miss_ttl: int = 60,
+    rate_limit: int = 0,
+) -> Lookups:
+    """Lookups with a generous budget: only the tests about the budget use a hung directory."""
+    settings = LookupSettings(timeout_ms, hit_ttl, miss_ttl, rate_limit)
+    return Lookups(directory, settings, threads=threads, waiting=waiting, clock=clock)
+
+
+def find(wrapped: Lookups, *addresses: Address) -> list[Result]:
+    async def all_at_once() -> list[Result]:
+        return list(await asyncio.gather(*(wrapped.find(a) for a in addresses)))
+
+    return asyncio.run(all_at_once())
+
+
+def wait_until(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_found_then_cached(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock)
+    (first,) = find(wrapped, PIERRE)
+    (second,) = find(wrapped, PIERRE)
+    assert (first.entry, first.found) == (ENTRIES[PIERRE.key], Found.DIRECTORY)
+    assert (second.entry, second.found) == (ENTRIES[PIERRE.key], Found.CACHE)
+    assert directory.calls == [PIERRE.key]
+    assert wrapped.stats == {"directory": 1, "cache": 1}
+
+
+@pytest.mark.parametrize(
+    ("address", "ttl_option", "ttl"),
+    [(PIERRE, "hit_ttl", 600), (NOBODY, "miss_ttl", 60)],
+)
+def test_each_address_asked_once_per_ttl(
+    clock: Clock, address: Address, ttl_option: str, ttl: int
+) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = (
+        lookups(directory, clock, hit_ttl=ttl)
+        if ttl_option == "hit_ttl"
+        else lookups(directory, clock, miss_ttl=ttl)
+    )
+    find(wrapped, address)
+    clock.advance(ttl - 1)
+    find(wrapped, address, address)
+    assert len(directory.calls) == 1
+    clock.advance(1)
+    find(wrapped, address)
+    assert len(directory.calls) == 2
+
+
+def test_ttl_zero_means_not_cached(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock, hit_ttl=0, miss_ttl=0)
+    find(wrapped, PIERRE)
+    find(wrapped, NOBODY)
+    find(wrapped, PIERRE)
+    find(wrapped, NOBODY)
+    assert len(directory.calls) == 4
+
+
+def test_slow_directory_gets_the_fallback_and_its_late_answer_is_kept(
+    clock: Clock, gate: threading.Event
+) -> None:
+    directory = FakeDirectory(ENTRIES, gate)
+    wrapped = lookups(directory, clock, timeout_ms=100)
+    (late,) = find(wrapped, PIERRE)
+    assert (late.entry, late.found) == (None, Found.FALLBACK)
+    assert late.detail.startswith("timeout")
+    gate.set()
+    wait_until(lambda: wrapped.cache.get(PIERRE.key)[0], "the late answer to fill the cache")
+    (cached,) = find(wrapped, PIERRE)
+    assert (cached.entry, cached.found) == (ENTRIES[PIERRE.key], Found.CACHE)
+
+
+def test_hung_directory_does_not_pile_up_threads(clock: Clock, gate: threading.Event) -> None:
+    directory = FakeDirectory(ENTRIES, gate)
+    wrapped = lookups(directory, clock, threads=2, waiting=4, timeout_ms=100)
+    addresses = [parse(f"person{n}@ac-aix-marseille.fr") for n in range(6)]
+    results = find(wrapped, *addresses)
+    assert all(r.found is Found.FALLBACK for r in results)
+    assert wrapped.stats == {"timeout": 4, "busy": 2}
+    assert len(directory.calls) == 2  # the queued lookups were dropped, never started
+    assert len(wrapped._inflight) == 2  # only the two stuck in the directory
+    (more,) = find(wrapped, PIERRE)
+    assert more.detail.startswith("timeout")
+    assert len(directory.calls) == 2
+    gate.set()
+    wait_until(lambda: not wrapped._inflight, "the stuck lookups to end")
+    (recovered,) = find(wrapped, PIERRE)
+    assert recovered.found is Found.DIRECTORY
+
+
+def test_bursts_queue_within_the_budget(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock, threads=1, waiting=16)
+    addresses = [PIERRE, MARIE] + [parse(f"p{n}@ac-aix-marseille.fr") for n in range(10)]
+    results = find(wrapped, *addresses)
+    assert [r.found for r in results] == [Found.DIRECTORY] * 2 + [Found.FALLBACK] * 10
+    assert [r.detail for r in results[2:]] == ["not in the directory"] * 10
+    assert len(directory.calls) == 12
+
+
+def test_concurrent_requests_for_one_address_share_one_lookup(
+    clock: Clock, gate: threading.Event
+) -> None:
+    directory = FakeDirectory(ENTRIES, gate)
+    wrapped = lookups(directory, clock, timeout_ms=5000)
+    threading.Timer(0.2, gate.set).start()
+    results = find(wrapped, PIERRE, PIERRE, PIERRE)
+    assert [r.found for r in results] == [Found.DIRECTORY] * 3
+    assert directory.calls == [PIERRE.key]
+
+
+def test_failures_are_logged_once_per_interval(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = FakeDirectory(ENTRIES)
+    directory.failing = True
+    wrapped = lookups(directory, clock)
+    with caplog.at_level(logging.DEBUG, logger="autoconfig"):
+        for _ in range(5):
+            (result,) = find(wrapped, PIERRE)
+            assert result.found is Found.FALLBACK
+        clock.advance(30)
+        find(wrapped, PIERRE)
+        assert len(caplog.records) == 1
+        clock.advance(30)
+        find(wrapped, PIERRE)
+        assert len(caplog.records) == 2
+        assert "6 time(s)" in caplog.records[1].getMessage()
+        directory.failing = False
+        (back,) = find(wrapped, PIERRE)
+        find(wrapped, MARIE)
+    assert back.found is Found.DIRECTORY
+    assert wrapped.stats["failed"] == 7
+    assert len(caplog.records) == 3
+    assert "over, after 7 time(s)" in caplog.records[2].getMessage()
+    assert all("pierre" not in r.getMessage() for r in caplog.records)
+
+
+def test_failures_are_not_cached(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    directory.failing = True
+    wrapped = lookups(directory, clock)
+    find(wrapped, PIERRE)
+    directory.failing = False
+    (result,) = find(wrapped, PIERRE)
+    assert result.found is Found.DIRECTORY
+
+
+def test_in_memory_table_is_read_directly(clock: Clock) -> None:
+    wrapped = lookups(TableDirectory(ENTRIES, "table"), clock)
+    assert [r.found for r in find(wrapped, PIERRE, PIERRE, NOBODY)] == [
+        Found.DIRECTORY,
+        Found.DIRECTORY,
+        Found.FALLBACK,
+    ]
+    assert wrapped._executor is None
+    assert len(wrapped.cache) == 0
+
+
+def account(
+    wrapped: Lookups, address: Address | None, client: str | None, policy: LoginPolicy = POLICY
+) -> Account:
+    return asyncio.run(wrapped.account(policy, address, client))
+
+
+def test_accounts_by_source(clock: Clock) -> None:
+    wrapped = lookups(FakeDirectory(ENTRIES), clock)
+    generic = account(wrapped, None, "1.2.3.4")
+    assert (generic.address, generic.login, generic.found) == (
+        None,
+        "%EMAILLOCALPART%",
+        Found.FALLBACK,
+    )
+    found = account(wrapped, PIERRE, "1.2.3.4")
+    assert (found.login, found.name, found.found, found.personal) == (
+        "pdupont",
+        "Pierre Dupont",
+        Found.DIRECTORY,
+        True,
+    )
+    cached = account(wrapped, PIERRE, "1.2.3.4")
+    assert (cached.login, cached.found, cached.personal) == ("pdupont", Found.CACHE, True)
+    unknown = account(wrapped, NOBODY, "1.2.3.4")
+    assert (unknown.login, unknown.found, unknown.personal) == ("nobody", Found.FALLBACK, False)
+    template = LoginPolicy(LoginSource.TEMPLATE, "%EMAILADDRESS%")
+    derived = account(wrapped, PIERRE, "1.2.3.4", template)
+    assert (derived.login, derived.found) == (str(PIERRE), Found.TEMPLATE)
+
+
+def test_no_directory_gives_the_fallback(clock: Clock) -> None:
+    wrapped = lookups(None, clock)
+    assert account(wrapped, PIERRE, None).found is Found.FALLBACK
+
+
+def test_looked_up_logins_are_limited_per_client(clock: Clock) -> None:
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock, rate_limit=2)
+    assert account(wrapped, NOBODY, "10.0.0.1").found is Found.FALLBACK  # costs nothing
+    assert account(wrapped, PIERRE, "10.0.0.1").personal
+    assert account(wrapped, MARIE, "10.0.0.1").personal
+    limited = account(wrapped, PIERRE, "10.0.0.1")
+    assert (limited.login, limited.found) == ("pierre.dupont", Found.FALLBACK)
+    assert wrapped.stats["limited"] == 1
+    assert account(wrapped, PIERRE, "10.0.0.2").personal
+    assert all(account(wrapped, PIERRE, None).personal for _ in range(5))
+    clock.advance(60)
+    assert account(wrapped, PIERRE, "10.0.0.1").personal
+
+
+class PrimedDirectory(FakeDirectory):
+    def __init__(self) -> None:
+        super().__init__(ENTRIES)
+        self.primed = threading.Event()
+
+    def prime(self) -> None:
+        self.primed.set()
+        if self.failing:
+            raise DirectoryError("cannot connect")
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_prime_runs_in_the_background(
+    clock: Clock, failing: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = PrimedDirectory()
+    directory.failing = failing
+    wrapped = lookups(directory, clock)
+    with caplog.at_level(logging.WARNING, logger="autoconfig"):
+        wrapped.prime()
+        assert directory.primed.wait(10)
+        wrapped.close()
+        assert wrapped._executor is not None
+        wrapped._executor.shutdown(wait=True)
+    assert len(caplog.records) == int(failing)
+
+
+def test_prime_does_nothing_for_other_backends(clock: Clock) -> None:
+    wrapped = lookups(FakeDirectory(ENTRIES), clock)
+    wrapped.prime()
+    assert wrapped._executor is None
