@@ -239,3 +239,9 @@ class Account:
     def personal(self) -> bool:
         """True when the answer carries data looked up for this one person."""
         return self.found in (Found.DIRECTORY, Found.CACHE)
+
+    @property
+    def login_known(self) -> bool:
+        """True when :attr:`login` is the person's real login: looked up for them, or given to
+        everyone by the provider's template rule (not a guess from the fallback)."""
+        return self.personal or self.found is Found.TEMPLATE

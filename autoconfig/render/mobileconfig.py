@@ -22,7 +22,7 @@ import re
 import uuid
 from typing import Any
 
-from autoconfig.model import Account, Auth, DavServer, Found, Provider, Security, Server
+from autoconfig.model import Account, Auth, DavServer, Provider, Security, Server
 from autoconfig.render import Rendered
 
 MEDIA_TYPE = "application/x-apple-aspen-config"
@@ -139,7 +139,7 @@ def known_login(account: Account) -> str | None:
     """The login to write into the profile, or ``None`` so that the device asks for it."""
     if account.address is None:
         return None
-    if account.personal or account.found is Found.TEMPLATE:
+    if account.login_known:
         return account.login
     return None
 

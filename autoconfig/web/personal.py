@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from autoconfig import address
 from autoconfig.errors import AddressError
-from autoconfig.model import Account, Found, Provider
+from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Service
 
 PROFILE_PATH = "/mobileconfig"
@@ -47,7 +47,7 @@ class Lookup:
     @property
     def login_known(self) -> bool:
         """True when the login shown is the person's real one (looked up, or the provider's rule)."""
-        return self.account is not None and self.account.found in (Found.DIRECTORY, Found.TEMPLATE)
+        return self.account is not None and self.account.login_known
 
 
 def check(provider: Provider, typed: str) -> FormError | None:
