@@ -42,9 +42,10 @@ def client(service: Service) -> Iterator[TestClient]:
         yield c
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    """``serve`` configures logging for the process; put it back as it was."""
+    """``serve`` configures logging for the process; put it back as it was after every test, so
+    that no test changes what a later one captures."""
     saved = {}
     for name in LOGGERS:
         logger = logging.getLogger(name)
@@ -67,3 +68,10 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
         yield server
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's synchronous API keeps an event loop running in the main
+    thread for as long as its session fixture lives, and tests that run their own loop
+    (``anyio.run`` in the CLI) must not come after it starts."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
