@@ -4,7 +4,9 @@ accessibility violation on any page, in either language."""
 
 from __future__ import annotations
 
+import plistlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +208,32 @@ def test_axe_finds_no_violation(
     v.page.goto(server.url(host, path))
     assert axe_violations(v, axe_source) == []
     assert_clean(v)
+
+
+def test_profile_link_downloads_the_apple_profile(server: harness.Server, visit: Opener) -> None:
+    """The link of the setup page gives a configuration profile, as Safari would receive it."""
+    v = visit(
+        locale="fr-FR", viewport=WIDTHS["phone"], java_script_enabled=False, accept_downloads=True
+    )
+    page = v.page
+    page.goto(server.url(ACADEMIE, "/aide/configurer?email=pierre.dupont%40ac-aix-marseille.fr"))
+    link = page.locator("#profile-link")
+    href = link.get_attribute("href")
+    assert href == PROFILE_HREF
+    with (
+        page.expect_download() as caught,
+        page.expect_response(lambda r: "/mobileconfig" in r.url) as answered,
+    ):
+        link.click()
+    response = answered.value
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/x-apple-aspen-config"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    download = caught.value
+    assert download.suggested_filename.endswith(".mobileconfig")
+    path = download.path()
+    profile = plistlib.loads(Path(path).read_bytes())
+    (mail,) = [p for p in profile["PayloadContent"] if p["PayloadType"] == "com.apple.mail.managed"]
+    assert mail["IncomingMailServerUsername"] == PIERRE_LOGIN
+    assert mail["EmailAddress"] == PIERRE
+    assert profile["PayloadType"] == "Configuration"
