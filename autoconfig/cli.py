@@ -95,33 +95,92 @@ def check(profiles: Path, directory: str | None) -> None:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="AUTOCONFIG_FORWARDED_ALLOW_IPS",
+    default=None,
+    metavar="IPS",
+    help="Comma-separated addresses of the reverse proxy (Caddy) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed. Default: believe no one.",
+)
+@click.option(
+    "--shutdown-timeout",
+    envvar="AUTOCONFIG_SHUTDOWN_TIMEOUT",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 600),
+    help="Seconds that requests in flight get to finish after SIGTERM.",
+)
 def serve(
-    profiles: Path, directory: str | None, host: str, port: int, workers: int, log_level: str
+    profiles: Path,
+    directory: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    forwarded_allow_ips: str | None,
+    shutdown_timeout: int,
 ) -> None:
-    """Serve HTTP. Refuses to start when a profile or the directory is invalid."""
+    """Serve HTTP. Refuses to start when a profile or the directory is invalid.
+
+    SIGHUP reloads the profiles and the directory (kept as they were if the new ones are invalid);
+    SIGTERM stops accepting connections and lets requests in flight finish."""
     settings = Settings(profiles.resolve(), directory)
     Service.load(settings).close()
-    run(settings, host, port, workers, log_level)
+    run(
+        settings,
+        host,
+        port,
+        workers,
+        log_level,
+        forwarded_allow_ips=forwarded_allow_ips,
+        shutdown_timeout=shutdown_timeout,
+    )
 
 
-def run(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+def run(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    *,
+    forwarded_allow_ips: str | None = None,
+    shutdown_timeout: int = 20,
+) -> None:
     """Start uvicorn with the app factory; the workers read the settings from the environment."""
     import uvicorn
 
     from autoconfig.logs import log_config
 
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        "autoconfig.web.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config(log_level),
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "app": "autoconfig.web.app:app_from_env",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": log_config(log_level),
+        "access_log": False,
+        "proxy_headers": forwarded_allow_ips is not None,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+        "timeout_graceful_shutdown": shutdown_timeout,
+    }
+    if workers == 1:
+        uvicorn.run(**options)
+        return
+    import shutil
+    import tempfile
+
+    from autoconfig.supervisor import run_workers
+
+    shared = tempfile.mkdtemp(prefix="autoconfig-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+    try:
+        run_workers(**options)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def cli_query(address: str) -> Query:

@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.types import StatelessLifespan
 
 from autoconfig.service import Service
 from autoconfig.settings import Settings
-from autoconfig.web import thunderbird
+from autoconfig.web import operations, thunderbird
 from autoconfig.web.accesslog import AccessLog
 from autoconfig.web.errors import HANDLERS
+from autoconfig.web.metrics import Metrics, MetricsMiddleware
+from autoconfig.web.reload import reload_on_hangup
 
 
-def create_app(service: Service) -> Starlette:
+def create_app(
+    service: Service,
+    *,
+    metrics: Metrics | None = None,
+    lifespan: StatelessLifespan[Starlette] | None = None,
+) -> Starlette:
     """A Starlette app answering from ``service`` (tests build their own)."""
+    metrics = metrics or Metrics()
     app = Starlette(
-        routes=[*thunderbird.routes],
-        middleware=[Middleware(AccessLog)],
+        routes=[*thunderbird.routes, *operations.routes],
+        middleware=[Middleware(AccessLog), Middleware(MetricsMiddleware, metrics=metrics)],
         exception_handlers=HANDLERS,
+        lifespan=lifespan,
     )
     app.state.service = service
+    app.state.metrics = metrics
     return app
 
 
 def app_from_env() -> Starlette:
-    """The factory ``autoconfig serve`` hands to uvicorn: settings from ``AUTOCONFIG_*``."""
-    return create_app(Service.load(Settings.from_env()))
+    """The factory ``autoconfig serve`` hands to uvicorn: settings from ``AUTOCONFIG_*``;
+    ``SIGHUP`` reloads (:mod:`autoconfig.web.reload`); with several workers the metrics are
+    shared through ``PROMETHEUS_MULTIPROC_DIR``."""
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return create_app(
+        Service.load(Settings.from_env()),
+        metrics=Metrics(Path(shared) if shared else None),
+        lifespan=reload_on_hangup,
+    )
