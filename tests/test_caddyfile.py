@@ -1,0 +1,184 @@
+"""End to end: the real Caddy with the project's Caddyfile in front of two ``autoconfig serve``
+instances, every client request over HTTPS with Caddy's internal CA, then one instance lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from lxml import etree
+
+from tests.caddy import Caddy, Fetched, curl, run_caddy
+from tests.conftest import ACADEMIE, DEMO, PIERRE, PIERRE_LOGIN
+from tests.servers import App, serve
+
+D = ACADEMIE
+ADDRESS = PIERRE.replace("@", "%40")
+
+
+@dataclass
+class Front:
+    caddy: Caddy
+    apps: list[App] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    tmp = tmp_path_factory.mktemp("front")
+    args = ("--directory", str(DEMO), "--forwarded-allow-ips", "127.0.0.1")
+    with (
+        serve(tmp, *args) as first,
+        serve(tmp, *args) as second,
+        run_caddy(tmp, D, [first.port, second.port]) as caddy,
+    ):
+        yield Front(caddy, [first, second])
+
+
+def login_in(fetched: Fetched) -> str:
+    document = etree.fromstring(fetched.body)
+    return str(document.findtext("emailProvider/incomingServer/username"))
+
+
+def is_personal_autoconfig(fetched: Fetched) -> None:
+    assert fetched.content_type.startswith("text/xml")
+    assert login_in(fetched) == PIERRE_LOGIN
+
+
+def is_generic_autoconfig(fetched: Fetched) -> None:
+    assert fetched.content_type.startswith("text/xml")
+    assert login_in(fetched) == "%EMAILLOCALPART%"
+
+
+def says_ok(fetched: Fetched) -> None:
+    assert fetched.body == b"ok\n"
+
+
+def is_main_website(fetched: Fetched) -> None:
+    assert fetched.body == b"the main website"
+
+
+def nothing_to_check(fetched: Fetched) -> None:
+    del fetched
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request a client sends, and what it must get back through Caddy."""
+
+    url: str
+    status: int
+    check: Callable[[Fetched], None]
+    method: str = "GET"
+    headers: tuple[str, ...] = ()
+    body: bytes | None = None
+    location: str = ""
+
+
+# Every client request served today; add a row per new endpoint (Autodiscover POST/GET and JSON,
+# the Apple profile, the help site) — the same table also runs with one instance lost.
+CASES = {
+    "thunderbird-autoconfig-host": Case(
+        f"https://autoconfig.{D}/mail/config-v1.1.xml?emailaddress={ADDRESS}",
+        200,
+        is_personal_autoconfig,
+    ),
+    "thunderbird-well-known-main-site": Case(
+        f"https://{D}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={ADDRESS}",
+        200,
+        is_personal_autoconfig,
+    ),
+    "autoconfig-without-address": Case(
+        f"https://autoconfig.{D}/mail/config-v1.1.xml", 200, is_generic_autoconfig
+    ),
+    "autoconfig-on-autodiscover-host": Case(
+        f"https://autodiscover.{D}/.well-known/autoconfig/mail/config-v1.1.xml",
+        200,
+        is_generic_autoconfig,
+    ),
+    "healthz": Case(f"https://autoconfig.{D}/healthz", 200, says_ok),
+    "main-site-keeps-its-pages": Case(f"https://{D}/", 200, is_main_website),
+    "metrics-not-public": Case(f"https://autoconfig.{D}/metrics", 404, nothing_to_check),
+    "metrics-not-public-on-autodiscover": Case(
+        f"https://autodiscover.{D}/metrics", 404, nothing_to_check
+    ),
+    "http-autoconfig-redirects": Case(
+        f"http://autoconfig.{D}/mail/config-v1.1.xml?emailaddress={ADDRESS}",
+        301,
+        nothing_to_check,
+        location=f"https://autoconfig.{D}/mail/config-v1.1.xml?emailaddress={ADDRESS}",
+    ),
+    "http-autodiscover-redirects": Case(
+        f"http://autodiscover.{D}/autodiscover/autodiscover.xml",
+        302,
+        nothing_to_check,
+        location=f"https://autodiscover.{D}/autodiscover/autodiscover.xml",
+    ),
+    "http-autodiscover-redirects-any-casing": Case(
+        f"http://autodiscover.{D}/Autodiscover/Autodiscover.xml",
+        302,
+        nothing_to_check,
+        location=f"https://autodiscover.{D}/Autodiscover/Autodiscover.xml",
+    ),
+}
+
+
+def send(front: Front, case: Case) -> Fetched:
+    return curl(front.caddy, case.url, method=case.method, headers=case.headers, body=case.body)
+
+
+def expect(case: Case, fetched: Fetched) -> None:
+    assert fetched.status == case.status, fetched.body[:300]
+    assert fetched.location == case.location
+    case.check(fetched)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_client_request_through_caddy(front: Front, name: str) -> None:
+    case = CASES[name]
+    expect(case, send(front, case))
+
+
+def test_both_instances_answer(front: Front) -> None:
+    for _ in range(6):
+        send(front, CASES["healthz"])
+    for app in front.apps:
+        assert "endpoint=healthz" in app.log_text()
+
+
+def test_certificate_is_valid_for_both_names(front: Front) -> None:
+    import socket
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(front.caddy.root_certificate))
+    for name in (f"autoconfig.{D}", f"autodiscover.{D}", D):
+        with (
+            socket.create_connection(("127.0.0.1", front.caddy.https_port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=name) as tls,
+        ):
+            certificate = tls.getpeercert()
+        assert certificate is not None
+        alt_names = certificate["subjectAltName"]
+        assert isinstance(alt_names, tuple)
+        assert ("DNS", name) in alt_names
+
+
+def test_access_logs_hold_no_address_and_no_query(front: Front) -> None:
+    send(front, CASES["thunderbird-autoconfig-host"])
+    caddy_log = front.caddy.log_text()
+    assert "/mail/config-v1.1.xml" in caddy_log
+    assert any("path=/mail/config-v1.1.xml" in app.log_text() for app in front.apps)
+    logs = caddy_log + "".join(app.log_text() for app in front.apps)
+    assert "emailaddress" not in logs
+    assert "pierre" not in logs.lower()
+
+
+def test_losing_an_instance_loses_no_request(front: Front) -> None:
+    """Runs last in this module: it stops the first instance for good."""
+    assert front.apps[0].stop() is not None
+    for _ in range(3):
+        for name, case in CASES.items():
+            fetched = send(front, case)
+            assert fetched.status == case.status, name
+            case.check(fetched)
+    assert front.apps[1].process.poll() is None
