@@ -6,8 +6,11 @@ and an exit status in one place, :func:`main`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ import anyio
 import click
 
 from autoconfig import errors
+from autoconfig.address import is_hostname, normalise_domain
+from autoconfig.model import Provider
 from autoconfig.service import Query, Service
 from autoconfig.settings import Settings, default_profiles
 
@@ -154,6 +159,9 @@ def run(
     from autoconfig.logs import log_config
 
     os.environ.update(settings.to_env())
+    # Until a process is ready to reload, SIGHUP would kill it (its default action): keep it
+    # pending. Workers inherit the mask; each unblocks once its handler is in place.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
     options: dict[str, Any] = {
         "app": "autoconfig.web.app:app_from_env",
         "factory": True,
@@ -225,6 +233,141 @@ def directory_import(csv_file: Path, target: Path) -> None:
 
     count = write_sqlite(csv_file, target)
     click.echo(f"wrote {count} entries to {target}")
+
+
+def _select(service: Service, domain: str | None) -> list[tuple[Provider, tuple[str, ...]]]:
+    """The provider of ``domain`` (just that domain), or every provider with all its domains."""
+    if domain is None:
+        return [(provider, provider.domains) for provider in service.catalog]
+    name = normalise_domain(domain)
+    return [(service.catalog.lookup(name), (name,))]
+
+
+def _with_hosts(provider: Provider, cname: str | None, addresses: tuple[str, ...]) -> Provider:
+    """The provider with the host records given on the command line instead of its ``[dns]``."""
+    if cname and addresses:
+        raise click.UsageError("--cname and --address exclude each other (a CNAME stands alone)")
+    if not cname and not addresses:
+        return provider
+    if cname and not is_hostname(normalise_domain(cname)):
+        raise click.BadParameter(f"{cname!r} is not a host name", param_hint="--cname")
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise click.BadParameter(
+                f"{address!r} is not an IP address", param_hint="--address"
+            ) from None
+    hosts = replace(
+        provider.dns, cname=normalise_domain(cname) if cname else None, addresses=addresses
+    )
+    return replace(provider, dns=hosts)
+
+
+cname_option = click.option(
+    "--cname",
+    envvar="AUTOCONFIG_DNS_CNAME",
+    default=None,
+    metavar="HOST",
+    help="Point autoconfig. and autodiscover. at HOST with CNAMEs (instead of the profile's dns.cname).",
+)
+address_option = click.option(
+    "--address",
+    "addresses",
+    envvar="AUTOCONFIG_DNS_ADDRESSES",
+    multiple=True,
+    metavar="IP",
+    help="Point autoconfig. and autodiscover. at IP with A/AAAA records (repeatable; instead of "
+    "the profile's dns.addresses).",
+)
+
+
+@cli.command("dns")
+@profiles_option
+@cname_option
+@address_option
+@click.argument("domain", required=False)
+def dns_command(
+    profiles: Path, cname: str | None, addresses: tuple[str, ...], domain: str | None
+) -> None:
+    """Print the DNS records to publish for DOMAIN (default: every domain of every profile)."""
+    from autoconfig.render import dns
+
+    service = Service.load(Settings(profiles))
+    blocks = [
+        dns.render(_with_hosts(provider, cname, addresses), domains).body
+        for provider, domains in _select(service, domain)
+    ]
+    sys.stdout.buffer.write(b"\n".join(blocks))
+    service.close()
+
+
+@cli.command()
+@profiles_option
+@cname_option
+@address_option
+@click.option(
+    "--nameserver",
+    envvar="AUTOCONFIG_DOCTOR_NAMESERVER",
+    default=None,
+    metavar="IP[:PORT]",
+    help="Ask this name server (default: the system's resolver).",
+)
+@click.option(
+    "--port",
+    envvar="AUTOCONFIG_DOCTOR_PORT",
+    default=443,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="HTTPS port of the hosts (another one only for tests).",
+)
+@click.option(
+    "--ca-file",
+    envvar="AUTOCONFIG_DOCTOR_CA_FILE",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also trust this CA (PEM), e.g. Caddy's internal root in tests.",
+)
+@click.option(
+    "--timeout",
+    envvar="AUTOCONFIG_DOCTOR_TIMEOUT",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Seconds allowed to each DNS query and each HTTPS step.",
+)
+@click.option(
+    "--min-days",
+    envvar="AUTOCONFIG_DOCTOR_MIN_DAYS",
+    default=14,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="Fail when a certificate expires in fewer days.",
+)
+@click.argument("domain")
+def doctor(
+    profiles: Path,
+    cname: str | None,
+    addresses: tuple[str, ...],
+    nameserver: str | None,
+    port: int,
+    ca_file: Path | None,
+    timeout: float,
+    min_days: int,
+    domain: str,
+) -> None:
+    """Check the live DNS and HTTPS of DOMAIN against its profile; exit 1 on any failure."""
+    from autoconfig.doctor import Options, failed
+    from autoconfig.doctor.report import diagnose, table
+
+    service = Service.load(Settings(profiles))
+    [(provider, (name,))] = _select(service, domain)
+    service.close()
+    options = Options(nameserver, port, ca_file, timeout, min_days)
+    checks = diagnose(_with_hosts(provider, cname, addresses), name, options)
+    click.echo(table(checks), nl=False)
+    if failed(checks):
+        raise click.exceptions.Exit(1)
 
 
 def exit_status(exc: errors.AutoconfigError) -> int:

@@ -21,18 +21,29 @@ log = logging.getLogger("autoconfig.supervisor")
 
 
 class Supervisor(Multiprocess):
+    """Started with SIGHUP blocked (``cli.run``): workers inherit that and unblock it once they
+    can reload; this process unblocks it once its first workers are started."""
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
+
+    def _spawn(self) -> Process:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+        try:
+            process = Process(self.config, self.sockets)
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
+        return process
+
     def handle_hup(self) -> None:
         log.info("SIGHUP received: asking %d worker(s) to reload", len(self.processes))
         for process in self.processes:
             if process.pid is not None and process.exitcode is None:
                 os.kill(process.pid, signal.SIGHUP)
-        self._top_up()
-
-    def _top_up(self) -> None:
         while len(self.processes) < self.processes_num:
-            process = Process(self.config, self.sockets)
-            process.start()
-            self.processes.append(process)
+            self.processes.append(self._spawn())
 
     def keep_subprocess_alive(self) -> None:
         if self.should_exit.is_set():
@@ -55,9 +66,7 @@ class Supervisor(Multiprocess):
                 )
                 continue
             log.info("worker %s died; starting another", process.pid)
-            replacement = Process(self.config, self.sockets)
-            replacement.start()
-            self.processes.append(replacement)
+            self.processes.append(self._spawn())
 
 
 def run_workers(**options: Any) -> None:

@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.servers import STOP_TIMEOUT, free_port, require, wait_until
+from tests.servers import STOP_TIMEOUT, App, free_port, require, serve, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CADDYFILE = ROOT / "Caddyfile"
@@ -150,3 +150,35 @@ def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Cadd
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(STOP_TIMEOUT)
+
+
+FRONT_DOMAIN = "ac-aix-marseille.fr"
+
+
+@dataclass
+class Front:
+    """Caddy in front of two ``autoconfig serve`` instances (the production layout)."""
+
+    caddy: Caddy
+    apps: list[App]
+    tmp: Path
+    args: tuple[str, ...]
+    stack: ExitStack = field(repr=False)
+
+    def restart(self, index: int) -> None:
+        """Start instance ``index`` again on its port (after a test stopped it)."""
+        old = self.apps[index]
+        old.stop()
+        self.apps[index] = self.stack.enter_context(serve(self.tmp, *self.args, port=old.port))
+
+
+@pytest.fixture(scope="session")
+def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    from tests.conftest import DEMO
+
+    tmp = tmp_path_factory.mktemp("front")
+    args = ("--directory", str(DEMO), "--forwarded-allow-ips", "127.0.0.1")
+    with ExitStack() as stack:
+        apps = [stack.enter_context(serve(tmp, *args)) for _ in range(2)]
+        caddy = stack.enter_context(run_caddy(tmp, FRONT_DOMAIN, [app.port for app in apps]))
+        yield Front(caddy, apps, tmp, args, stack)

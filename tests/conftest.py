@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from autoconfig.service import Service
 from autoconfig.settings import Settings, default_profiles, demo_directory
 from autoconfig.web import create_app
+from tests.caddy import front  # noqa: F401  (session fixture: Caddy in front of two instances)
 
 TESTS = Path(__file__).resolve().parent
 PROFILES = default_profiles()

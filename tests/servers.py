@@ -92,9 +92,12 @@ class App:
 
 
 @contextmanager
-def serve(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[App]:
-    """Start ``autoconfig serve`` on a free loopback port and wait until ``/healthz`` says ready."""
-    port = free_port()
+def serve(
+    tmp: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[App]:
+    """Start ``autoconfig serve`` on a loopback port (a free one by default) and wait until
+    ``/healthz`` says ready."""
+    port = port or free_port()
     log = tmp / f"serve-{port}.log"
     command: Sequence[str] = [
         sys.executable,

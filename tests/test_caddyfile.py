@@ -3,36 +3,17 @@ instances, every client request over HTTPS with Caddy's internal CA, then one in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from lxml import etree
 
-from tests.caddy import Caddy, Fetched, curl, run_caddy
-from tests.conftest import ACADEMIE, DEMO, PIERRE, PIERRE_LOGIN
-from tests.servers import App, serve
+from tests.caddy import FRONT_DOMAIN, Fetched, Front, curl
+from tests.conftest import PIERRE, PIERRE_LOGIN
 
-D = ACADEMIE
+D = FRONT_DOMAIN
 ADDRESS = PIERRE.replace("@", "%40")
-
-
-@dataclass
-class Front:
-    caddy: Caddy
-    apps: list[App] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
-    tmp = tmp_path_factory.mktemp("front")
-    args = ("--directory", str(DEMO), "--forwarded-allow-ips", "127.0.0.1")
-    with (
-        serve(tmp, *args) as first,
-        serve(tmp, *args) as second,
-        run_caddy(tmp, D, [first.port, second.port]) as caddy,
-    ):
-        yield Front(caddy, [first, second])
 
 
 def login_in(fetched: Fetched) -> str:
@@ -174,11 +155,13 @@ def test_access_logs_hold_no_address_and_no_query(front: Front) -> None:
 
 
 def test_losing_an_instance_loses_no_request(front: Front) -> None:
-    """Runs last in this module: it stops the first instance for good."""
     assert front.apps[0].stop() is not None
-    for _ in range(3):
-        for name, case in CASES.items():
-            fetched = send(front, case)
-            assert fetched.status == case.status, name
-            case.check(fetched)
-    assert front.apps[1].process.poll() is None
+    try:
+        for _ in range(3):
+            for name, case in CASES.items():
+                fetched = send(front, case)
+                assert fetched.status == case.status, name
+                case.check(fetched)
+        assert front.apps[1].process.poll() is None
+    finally:
+        front.restart(0)

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from autoconfig import cli
+from autoconfig.service import Service
 from autoconfig.settings import Settings
 from tests.conftest import DEMO
 
@@ -31,12 +32,86 @@ def test_serve_passes_proxy_trust_and_shutdown_timeout(monkeypatch: pytest.Monke
 def test_run_believes_forwarded_headers_only_from_the_proxy(
     monkeypatch: pytest.MonkeyPatch, allow: str | None, proxy_headers: bool
 ) -> None:
+    import signal
+
     import uvicorn
 
     seen: dict[str, Any] = {}
+    masks: list[tuple[int, set[signal.Signals]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda **kwargs: seen.update(kwargs))
     monkeypatch.setattr("os.environ", {})
+    monkeypatch.setattr(signal, "pthread_sigmask", lambda how, mask: masks.append((how, set(mask))))
     cli.run(Settings(DEMO.parent), "127.0.0.1", 8000, 1, "info", forwarded_allow_ips=allow)
     assert seen["proxy_headers"] is proxy_headers
     assert seen["forwarded_allow_ips"] == allow
     assert seen["timeout_graceful_shutdown"] == 20
+    assert masks == [(signal.SIG_BLOCK, {signal.SIGHUP})]
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Through ``main``, so that errors get their exit status as for a user."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "autoconfig", *args], capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_dns_prints_the_rendered_zone(service: Service) -> None:
+    from autoconfig.render import dns
+
+    result = CliRunner().invoke(cli.cli, ["dns", "AC-Aix-Marseille.FR"])
+    assert result.exit_code == 0, result.output
+    expected = dns.render(service.catalog.lookup("ac-aix-marseille.fr"))
+    assert result.output.encode() == expected.body
+
+
+def test_dns_without_domain_prints_every_domain(service: Service) -> None:
+    result = CliRunner().invoke(cli.cli, ["dns"])
+    assert result.exit_code == 0, result.output
+    for domain in service.catalog.domains:
+        assert f"; {domain}: records from" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (
+            ["--cname", "Front.Example.net"],
+            "autoconfig.ac-aix-marseille.fr.         3600 IN CNAME front.example.net.",
+        ),
+        (
+            ["--address", "192.0.2.7", "--address", "2001:db8::7"],
+            "autodiscover.ac-aix-marseille.fr.       3600 IN AAAA  2001:db8::7",
+        ),
+    ],
+)
+def test_dns_host_records_from_options(options: list[str], line: str) -> None:
+    result = CliRunner().invoke(cli.cli, ["dns", "ac-aix-marseille.fr", *options])
+    assert result.exit_code == 0, result.output
+    assert line in result.output.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["dns", "unknown.example"], 5, "no profile serves the domain 'unknown.example'"),
+        (
+            ["dns", "ac-aix-marseille.fr", "--cname", "a.example", "--address", "192.0.2.1"],
+            2,
+            "exclude each other",
+        ),
+        (
+            ["dns", "ac-aix-marseille.fr", "--address", "300.1.1.1"],
+            2,
+            "'300.1.1.1' is not an IP address",
+        ),
+        (["doctor", "unknown.example", "--nameserver", "127.0.0.1:9"], 5, "no profile serves"),
+    ],
+)
+def test_dns_and_doctor_errors(args: list[str], status: int, message: str) -> None:
+    code, output = run_cli(*args)
+    assert code == status, output
+    assert message in output

@@ -83,6 +83,9 @@ async def reload_on_hangup(app: Starlette) -> AsyncIterator[None]:
         task.add_done_callback(pending.discard)
 
     loop.add_signal_handler(signal.SIGHUP, hangup)
+    # `autoconfig serve` starts with SIGHUP blocked (see cli.run): one sent before this point
+    # waited, and is handled now instead of killing the process.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
     try:
         yield
     finally:
