@@ -165,3 +165,46 @@ def test_losing_an_instance_loses_no_request(front: Front) -> None:
         assert front.apps[1].process.poll() is None
     finally:
         front.restart(0)
+
+
+def adapt(env: dict[str, str]) -> dict[str, object]:
+    import json
+    import subprocess
+
+    from tests.caddy import CADDYFILE
+    from tests.servers import require
+
+    done = subprocess.run(
+        [require("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env},
+    )
+    assert done.returncode == 0, done.stderr
+    adapted: dict[str, object] = json.loads(done.stdout)
+    return adapted
+
+
+def test_production_mode_gets_publicly_trusted_certificates() -> None:
+    adapted = adapt({"AUTOCONFIG_DOMAIN": D, "AUTOCONFIG_TLS": f"postmaster@{D}"})
+    text = str(adapted)
+    assert "'module': 'acme'" in text
+    assert f"'email': 'postmaster@{D}'" in text
+    assert "internal" not in text
+    assert "'[::]:443'" in text  # every address, IPv4 and IPv6
+
+
+@pytest.mark.parametrize("name", ["Caddyfile", "deploy/main-site.caddy"])
+def test_caddy_files_are_formatted(name: str) -> None:
+    import subprocess
+
+    from tests.caddy import ROOT
+    from tests.servers import require
+
+    path = ROOT / name
+    done = subprocess.run(
+        [require("caddy"), "fmt", str(path)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == path.read_text(encoding="utf-8")
