@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -9,7 +10,7 @@ from starlette.testclient import TestClient
 from autoconfig.service import Service
 from autoconfig.web import create_app
 from autoconfig.web.operations import ready
-from tests.conftest import ACADEMIE, PIERRE
+from tests.conftest import ACADEMIE, DEMO, PIERRE
 
 THUNDERBIRD_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.3.0"
 
@@ -121,3 +122,34 @@ def test_metrics_hold_no_address_login_or_user_agent(service: Service) -> None:
 @pytest.mark.parametrize("path", ["/healthz", "/metrics"])
 def test_operations_refuse_other_methods(client: TestClient, path: str) -> None:
     assert client.post(path).status_code == 405
+
+
+REQUESTS = 120
+
+
+def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
+    import urllib.request
+
+    from tests.servers import serve
+
+    def get(app_url: str, path: str) -> str:
+        with urllib.request.urlopen(app_url + path, timeout=5) as response:
+            return str(response.read().decode())
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(tmp_path, "--directory", str(DEMO), "--workers", "2") as app:
+        # Concurrent requests spread over both workers; each worker counts only its own.
+        with ThreadPoolExecutor(20) as pool:
+            list(
+                pool.map(
+                    lambda _: get(app.url, f"/mail/config-v1.1.xml?emailaddress={PIERRE}"),
+                    range(REQUESTS),
+                )
+            )
+        totals = set()
+        for _ in range(8):
+            found = samples(get(app.url, "/metrics"))
+            key = frozenset({("endpoint", "thunderbird"), ("status", "200"), ("client", "script")})
+            totals.add(found[("autoconfig_requests_total", key)])
+    assert totals == {REQUESTS}
