@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -208,3 +209,41 @@ def test_caddy_files_are_formatted(name: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == path.read_text(encoding="utf-8")
+
+
+def test_client_address_comes_from_caddy_never_from_the_client(tmp_path: Path) -> None:
+    """Behind the Caddyfile, an upstream sees the address Caddy saw and the scheme it served,
+    whatever X-Forwarded-* headers the client sent."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.caddy import run_caddy
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = "".join(f"{k.lower()}: {v}\n" for k, v in self.headers.items()).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with run_caddy(tmp_path, D, [upstream.server_address[1]]) as caddy:
+            fetched = curl(
+                caddy,
+                f"https://autoconfig.{D}/echo",
+                headers=("X-Forwarded-For: 203.0.113.66", "X-Forwarded-Proto: http"),
+            )
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    seen = fetched.body.decode()
+    assert "x-forwarded-for: 127.0.0.1\n" in seen
+    assert "x-forwarded-proto: https\n" in seen
+    assert "203.0.113.66" not in seen
