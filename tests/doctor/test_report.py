@@ -241,3 +241,24 @@ def test_a_silent_name_server_fails_fast_and_never_hangs(tmp_path: Path, service
     assert all(check.status is not Status.PASS for check in checks)
     assert any("skipped, the name server failed before" in check.detail for check in checks)
     assert "FAIL" in table(checks)
+
+
+def test_cname_hosts_pass_and_are_followed_to_the_front(
+    front: Front, service: Service, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    zone = printed_zone(D, "--cname", f"front.{D}")
+    assert f"autoconfig.{D}.         3600 IN CNAME front.{D}." in zone
+    provider = service.catalog.lookup(D)
+    provider = replace(provider, dns=replace(provider.dns, cname=f"front.{D}"))
+    extra = f"{APEX}\nfront IN A 127.0.0.1"
+    with run_named(tmp_path / "cname", {D: zone_text(D, zone, extra)}) as server:
+        checks = diagnose(provider, D, options(front, server))
+        wrong = replace(provider, dns=replace(provider.dns, cname=f"other.{D}"))
+        mismatch = rows(diagnose(wrong, D, options(front, server)))
+    assert [c for c in checks if c.status is not Status.PASS] == []
+    assert rows(checks)[f"DNS CNAME autodiscover.{D}."].detail == f"front.{D}."
+    row = mismatch[f"DNS CNAME autoconfig.{D}."]
+    assert row.status is Status.FAIL
+    assert f"publish: autoconfig.{D}. 3600 IN CNAME other.{D}." in row.hint
