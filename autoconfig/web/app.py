@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import StatelessLifespan
 
+from autoconfig.errors import AutoconfigError
 from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import operations, thunderbird
@@ -42,8 +45,18 @@ def app_from_env() -> Starlette:
     ``SIGHUP`` reloads (:mod:`autoconfig.web.reload`); with several workers the metrics are
     shared through ``PROMETHEUS_MULTIPROC_DIR``."""
     shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    try:
+        service = Service.load(Settings.from_env())
+    except AutoconfigError as exc:
+        # A worker started while the files on disk are broken: say why, and exit with the
+        # status uvicorn reads as "cannot start" (no traceback, no restart loop).
+        from uvicorn.config import STARTUP_FAILURE
+
+        for line in str(exc).splitlines():
+            logging.getLogger("autoconfig.serve").error("cannot load: %s", line)
+        sys.exit(STARTUP_FAILURE)
     return create_app(
-        Service.load(Settings.from_env()),
+        service,
         metrics=Metrics(Path(shared) if shared else None),
         lifespan=reload_on_hangup,
     )

@@ -114,3 +114,41 @@ def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:
     assert "Shutting down" in log
     assert "Finished server process" in log
     assert "Traceback" not in log
+
+
+def workers_of(app: App) -> set[int]:
+    """Worker processes of a multi-worker server (children running multiprocessing's spawn)."""
+    pid = app.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.add(int(child))
+    return found
+
+
+def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    folder = copy_profiles(tmp_path)
+    args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
+    with serve(tmp_path, *args) as app:
+        wait_until(lambda: len(workers_of(app)) == 2, "two workers")
+        edit(folder, "port = 993", "port = 99330")
+        os.kill(min(workers_of(app)), signal.SIGKILL)
+        wait_until(lambda: "a new worker could not load" in app.log_text(), "the failed restart")
+        assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
+        assert app.process.poll() is None
+        assert "cannot load: " in app.log_text()
+        assert "Traceback" not in app.log_text()
+
+        edit(folder, "port = 99330", "port = 993")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: len(workers_of(app)) == 2, "the worker to be replaced")
+        assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
