@@ -139,7 +139,10 @@ def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
     folder = copy_profiles(tmp_path)
     args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
     with serve(tmp_path, *args) as app:
-        wait_until(lambda: len(workers_of(app)) == 2, "two workers")
+        wait_until(
+            lambda: app.log_text().count("Application startup complete") == 2, "two ready workers"
+        )
+        assert len(workers_of(app)) == 2
         edit(folder, "port = 993", "port = 99330")
         os.kill(min(workers_of(app)), signal.SIGKILL)
         wait_until(lambda: "a new worker could not load" in app.log_text(), "the failed restart")
@@ -152,3 +155,18 @@ def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
         app.signal(signal.SIGHUP)
         wait_until(lambda: len(workers_of(app)) == 2, "the worker to be replaced")
         assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
+
+
+def test_reload_picks_up_a_new_directory(tmp_path: Path) -> None:
+    from autoconfig.address import parse
+
+    directory = tmp_path / "staff.csv"
+    shutil.copy(DEMO, directory)
+    app = create_app(Service.load(Settings(PROFILES, str(directory))))
+    text = directory.read_text(encoding="utf-8")
+    assert ",pdupont" in text
+    directory.write_text(text.replace(",pdupont", ",pdupont2"), encoding="utf-8")
+    assert asyncio.run(Reloader(app).reload()) is True
+    entry = app.state.service.directory.lookup(parse(PIERRE))
+    assert entry is not None
+    assert entry.login == "pdupont2"
