@@ -64,6 +64,24 @@ def _certificate_hint(error: ssl.SSLCertVerificationError, host: str) -> str:
     )
 
 
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` (SNI, certificate name, Host header) at an address resolved beforehand
+    through the doctor's own resolver, not the system's."""
+
+    def __init__(self, host: str, address: str, port: int, options: Options) -> None:
+        self.tls = context(options)
+        super().__init__(host, port, timeout=options.timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), timeout=self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+
+
 def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched:
     """GET ``https://host<path>`` on the address DNS gives for ``host``; FetchFailed with a hint."""
     try:
@@ -72,17 +90,7 @@ def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched
         raise FetchFailed(f"cannot resolve {host}: {exc}", "check --nameserver") from exc
     if not addresses:
         raise FetchFailed(f"{host} does not resolve", "publish its A/AAAA or CNAME record")
-    address = addresses[0]
-    connection = http.client.HTTPSConnection(
-        host, options.port, timeout=options.timeout, context=context(options)
-    )
-
-    def connect(
-        _address: tuple[str, int], timeout: float | None = None, *_: object
-    ) -> socket.socket:
-        return socket.create_connection((address, options.port), timeout=timeout)
-
-    connection._create_connection = connect  # type: ignore[attr-defined]  # the documented hook of http.client
+    connection = PinnedHTTPSConnection(host, addresses[0], options.port, options)
     try:
         connection.connect()
         assert isinstance(connection.sock, ssl.SSLSocket)
@@ -96,7 +104,7 @@ def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched
             f"certificate refused: {exc.verify_message or exc}", _certificate_hint(exc, host)
         ) from exc
     except (OSError, http.client.HTTPException) as exc:
-        where = f"{address} port {options.port}"
+        where = f"{addresses[0]} port {options.port}"
         raise FetchFailed(
             f"cannot fetch from {where}: {exc or type(exc).__name__}",
             f"is the HTTPS front (Caddy) running and reachable on {where}?",
@@ -191,6 +199,7 @@ def https_checks(
     provider: Provider, domain: str, resolver: Resolver, options: Options
 ) -> list[Check]:
     checks: list[Check] = []
+    certified: set[str] = set()
     now = time.time()
     for target in targets(domain):
         label = f"HTTPS {target.host}{target.path}"
@@ -205,7 +214,8 @@ def https_checks(
                 )
                 checks.append(Check(label, Status.WARN, exc.detail, hint))
             continue
-        if target.host not in {c.name[4:] for c in checks if c.name.startswith("TLS ")}:
+        if target.host not in certified:
+            certified.add(target.host)
             checks.append(certificate_check(target.host, fetched, options, now))
         if not target.required and fetched.status == 404:
             hint = "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
