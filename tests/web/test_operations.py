@@ -130,7 +130,7 @@ REQUESTS = 120
 def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     import urllib.request
 
-    from tests.servers import serve
+    from tests.servers import serve, wait_until
 
     def get(app_url: str, path: str) -> str:
         with urllib.request.urlopen(app_url + path, timeout=5) as response:
@@ -147,9 +147,12 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
                     range(REQUESTS),
                 )
             )
-        totals = set()
-        for _ in range(8):
-            found = samples(get(app.url, "/metrics"))
-            key = frozenset({("endpoint", "thunderbird"), ("status", "200"), ("client", "script")})
-            totals.add(found[("autoconfig_requests_total", key)])
+        key = frozenset({("endpoint", "thunderbird"), ("status", "200"), ("client", "script")})
+
+        def total() -> float:
+            return samples(get(app.url, "/metrics"))[("autoconfig_requests_total", key)]
+
+        # A request is counted just after its answer is out: wait for the last ones.
+        wait_until(lambda: total() == REQUESTS, f"{REQUESTS} requests counted")
+        totals = {total() for _ in range(8)}
     assert totals == {REQUESTS}
