@@ -115,3 +115,21 @@ def test_dns_and_doctor_errors(args: list[str], status: int, message: str) -> No
     code, output = run_cli(*args)
     assert code == status, output
     assert message in output
+
+
+def test_every_environment_variable_is_documented() -> None:
+    import click
+
+    from tests.caddy import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+
+    def envvars(command: click.Command) -> set[str]:
+        found = {p.envvar for p in command.params if isinstance(p.envvar, str)}
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                found |= envvars(sub)
+        return found
+
+    missing = sorted(name for name in envvars(cli.cli) if f"`{name}`" not in readme)
+    assert missing == []
