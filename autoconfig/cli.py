@@ -6,11 +6,14 @@ and an exit status in one place, :func:`main`.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import logging.config
 import os
+import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,9 @@ import anyio
 import click
 
 from autoconfig import errors
+from autoconfig.address import is_hostname, normalise_domain
 from autoconfig.lookupoptions import lookup_options
+from autoconfig.model import Provider
 from autoconfig.service import Query, Service
 from autoconfig.settings import LookupSettings, Settings, default_profiles
 
@@ -134,6 +139,14 @@ def check(profiles: Path, directory: str | None, lookup: LookupSettings) -> None
 )
 @signing_options
 @lookup_options
+@click.option(
+    "--shutdown-timeout",
+    envvar="AUTOCONFIG_SHUTDOWN_TIMEOUT",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 600),
+    help="Seconds that requests in flight get to finish after SIGTERM.",
+)
 def serve(
     profiles: Path,
     directory: str | None,
@@ -145,8 +158,12 @@ def serve(
     signing_key: Path | None,
     signing_chain: Path | None,
     lookup: LookupSettings,
+    shutdown_timeout: int,
 ) -> None:
-    """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid."""
+    """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid.
+
+    SIGHUP reloads the profiles and the directory (kept as they were if the new ones are invalid);
+    SIGTERM stops accepting connections and lets requests in flight finish."""
     settings = Settings(
         profiles.resolve(),
         directory,
@@ -164,27 +181,55 @@ def serve(
     else:
         log.info("Apple profiles are signed by %s", service.signer.material.describe())
     service.close()
-    run(settings, host, port, workers, log_level)
+    run(settings, host, port, workers, log_level, shutdown_timeout=shutdown_timeout)
 
 
-def run(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+def run(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    *,
+    shutdown_timeout: int = 20,
+) -> None:
     """Start uvicorn with the app factory; the workers read the settings from the environment."""
     import uvicorn
 
     from autoconfig.logs import log_config
 
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        "autoconfig.web.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config(log_level),
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    # Until a process is ready to reload, SIGHUP would kill it (its default action): keep it
+    # pending. Workers inherit the mask; each unblocks once its handler is in place.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    options: dict[str, Any] = {
+        "app": "autoconfig.web.app:app_from_env",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": log_config(log_level),
+        "access_log": False,
+        # The client address is taken from X-Forwarded-For by the app itself, and only from
+        # the trusted proxies (--trusted-proxy): uvicorn must not rewrite it first.
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": shutdown_timeout,
+    }
+    if workers == 1:
+        uvicorn.run(**options)
+        return
+    import shutil
+    import tempfile
+
+    from autoconfig.supervisor import run_workers
+
+    shared = tempfile.mkdtemp(prefix="autoconfig-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+    try:
+        run_workers(**options)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def cli_query(address: str) -> Query:
@@ -302,6 +347,141 @@ def directory_lookup(
         click.echo(f"time: {elapsed:.1f} ms (budget {lookup.timeout_ms} ms)")
     finally:
         service.close()
+
+
+def _select(service: Service, domain: str | None) -> list[tuple[Provider, tuple[str, ...]]]:
+    """The provider of ``domain`` (just that domain), or every provider with all its domains."""
+    if domain is None:
+        return [(provider, provider.domains) for provider in service.catalog]
+    name = normalise_domain(domain)
+    return [(service.catalog.lookup(name), (name,))]
+
+
+def _with_hosts(provider: Provider, cname: str | None, addresses: tuple[str, ...]) -> Provider:
+    """The provider with the host records given on the command line instead of its ``[dns]``."""
+    if cname and addresses:
+        raise click.UsageError("--cname and --address exclude each other (a CNAME stands alone)")
+    if not cname and not addresses:
+        return provider
+    if cname and not is_hostname(normalise_domain(cname)):
+        raise click.BadParameter(f"{cname!r} is not a host name", param_hint="--cname")
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise click.BadParameter(
+                f"{address!r} is not an IP address", param_hint="--address"
+            ) from None
+    hosts = replace(
+        provider.dns, cname=normalise_domain(cname) if cname else None, addresses=addresses
+    )
+    return replace(provider, dns=hosts)
+
+
+cname_option = click.option(
+    "--cname",
+    envvar="AUTOCONFIG_DNS_CNAME",
+    default=None,
+    metavar="HOST",
+    help="Point autoconfig. and autodiscover. at HOST with CNAMEs (instead of the profile's dns.cname).",
+)
+address_option = click.option(
+    "--address",
+    "addresses",
+    envvar="AUTOCONFIG_DNS_ADDRESSES",
+    multiple=True,
+    metavar="IP",
+    help="Point autoconfig. and autodiscover. at IP with A/AAAA records (repeatable; instead of "
+    "the profile's dns.addresses).",
+)
+
+
+@cli.command("dns")
+@profiles_option
+@cname_option
+@address_option
+@click.argument("domain", required=False)
+def dns_command(
+    profiles: Path, cname: str | None, addresses: tuple[str, ...], domain: str | None
+) -> None:
+    """Print the DNS records to publish for DOMAIN (default: every domain of every profile)."""
+    from autoconfig.render import dns
+
+    service = Service.load(Settings(profiles))
+    blocks = [
+        dns.render(_with_hosts(provider, cname, addresses), domains).body
+        for provider, domains in _select(service, domain)
+    ]
+    sys.stdout.buffer.write(b"\n".join(blocks))
+    service.close()
+
+
+@cli.command()
+@profiles_option
+@cname_option
+@address_option
+@click.option(
+    "--nameserver",
+    envvar="AUTOCONFIG_DOCTOR_NAMESERVER",
+    default=None,
+    metavar="IP[:PORT]",
+    help="Ask this name server (default: the system's resolver).",
+)
+@click.option(
+    "--port",
+    envvar="AUTOCONFIG_DOCTOR_PORT",
+    default=443,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="HTTPS port of the hosts (another one only for tests).",
+)
+@click.option(
+    "--ca-file",
+    envvar="AUTOCONFIG_DOCTOR_CA_FILE",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also trust this CA (PEM), e.g. Caddy's internal root in tests.",
+)
+@click.option(
+    "--timeout",
+    envvar="AUTOCONFIG_DOCTOR_TIMEOUT",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Seconds allowed to each DNS query and each HTTPS step.",
+)
+@click.option(
+    "--min-days",
+    envvar="AUTOCONFIG_DOCTOR_MIN_DAYS",
+    default=14,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="Fail when a certificate expires in fewer days.",
+)
+@click.argument("domain")
+def doctor(
+    profiles: Path,
+    cname: str | None,
+    addresses: tuple[str, ...],
+    nameserver: str | None,
+    port: int,
+    ca_file: Path | None,
+    timeout: float,
+    min_days: int,
+    domain: str,
+) -> None:
+    """Check the live DNS and HTTPS of DOMAIN against its profile; exit 1 on any failure."""
+    from autoconfig.doctor import Options, failed
+    from autoconfig.doctor.report import diagnose, table
+
+    service = Service.load(Settings(profiles))
+    [(provider, (name,))] = _select(service, domain)
+    service.close()
+    options = Options(nameserver, port, ca_file, timeout, min_days)
+    checks = diagnose(_with_hosts(provider, cname, addresses), name, options)
+    click.echo(table(checks), nl=False)
+    if failed(checks):
+        raise click.exceptions.Exit(1)
 
 
 def exit_status(exc: errors.AutoconfigError) -> int:

@@ -197,6 +197,26 @@ class Guide:
     deleted_account: DeletedAccount | None = None
 
 
+DEFAULT_TTL = 3600
+MAIL_SERVICES = ("imaps", "imap", "submissions", "submission", "pop3s", "pop3")
+"""RFC 6186 / RFC 8314 service labels (``_imaps._tcp`` …) a profile may declare not offered."""
+
+
+@dataclass(frozen=True, slots=True)
+class DnsPolicy:
+    """What the provider publishes in DNS beyond its mail servers (``autoconfig dns``).
+
+    ``cname`` or ``addresses`` (never both) is where ``autoconfig.`` and ``autodiscover.`` point:
+    the host name of the front (a CNAME) or its IPv4/IPv6 addresses. ``absent`` lists mail services
+    published as "not offered" (SRV target ``.``, RFC 6186 §3.4).
+    """
+
+    ttl: int = DEFAULT_TTL
+    cname: str | None = None
+    addresses: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Provider:
     """Everything about one mail provider, from one profile file."""
@@ -215,6 +235,7 @@ class Provider:
     carddav: DavServer | None = None
     guide: Guide | None = None
     source: str = field(default="", compare=False)
+    dns: DnsPolicy = field(default_factory=DnsPolicy)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ found and what was expected, so that ``autoconfig check`` can list them all at o
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
@@ -18,9 +19,12 @@ from autoconfig import guide as guide_table
 from autoconfig.address import is_hostname, normalise_domain
 from autoconfig.errors import AddressError, ConfigError, Problem
 from autoconfig.model import (
+    DEFAULT_TTL,
+    MAIL_SERVICES,
     PLACEHOLDERS,
     Auth,
     DavServer,
+    DnsPolicy,
     Help,
     Localized,
     LoginPolicy,
@@ -266,6 +270,73 @@ def _dav(parent: _Reader, key: str) -> DavServer | None:
     return DavServer(url, normalise_domain(parts.hostname), parts.port or 443, path)
 
 
+MIN_TTL, MAX_TTL = 60, 604800
+
+
+def _ip_address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _service(text: str) -> str | None:
+    return text if text in MAIL_SERVICES else None
+
+
+def offered_services(imap: Server | None, smtp: Server | None) -> set[str]:
+    """The RFC 6186 / 8314 labels of the services a profile's servers provide."""
+    offered = set()
+    if imap is not None:
+        offered.add("imaps" if imap.security is Security.TLS else "imap")
+    if smtp is not None:
+        offered.add("submissions" if smtp.security is Security.TLS else "submission")
+    return offered
+
+
+def _dns(parent: _Reader, imap: Server | None, smtp: Server | None) -> DnsPolicy | None:
+    """The optional ``[dns]`` table; ``DnsPolicy()`` when absent, ``None`` when invalid."""
+    table = parent.table("dns", required=False)
+    if table is None:
+        return DnsPolicy() if "dns" not in parent.data else None
+    problems_before = len(table.problems)
+    ttl = table.raw("ttl", False)
+    if ttl is _MISSING:
+        ttl = DEFAULT_TTL
+    elif isinstance(ttl, bool) or not isinstance(ttl, int) or not MIN_TTL <= ttl <= MAX_TTL:
+        table.problem("ttl", f"{ttl!r} is not a TTL (expected seconds, {MIN_TTL}-{MAX_TTL})")
+    cname = table.hostname("cname") if "cname" in table.data else None
+    addresses: tuple[str, ...] = ()
+    if "addresses" in table.data:
+        addresses = (
+            table.strings(
+                "addresses", _ip_address, "an IP address (expected e.g. 192.0.2.10 or 2001:db8::10)"
+            )
+            or ()
+        )
+        if cname is not None and addresses:
+            table.problem(
+                "addresses",
+                "is set together with dns.cname (expected one of them: a name with a CNAME "
+                "cannot have other records)",
+            )
+    absent: tuple[str, ...] = ()
+    if "absent" in table.data:
+        expected = f"a mail service label (expected one of {', '.join(MAIL_SERVICES)})"
+        absent = table.strings("absent", _service, expected) or ()
+        for label in sorted(set(absent) & offered_services(imap, smtp)):
+            table.problem(
+                "absent", f"{label!r} is offered by this profile's servers (expected it not listed)"
+            )
+        if len(set(absent)) != len(absent):
+            table.problem("absent", f"{list(absent)!r} lists a service twice")
+    table.seen.update({"cname", "addresses", "absent"})
+    table.finish()
+    if len(table.problems) > problems_before:
+        return None
+    return DnsPolicy(ttl, cname, addresses, absent)
+
+
 def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem]) -> Provider | None:
     """Build one provider from the parsed TOML ``data``; append what is wrong to ``problems``."""
     top = _Reader(source, data, "", problems)
@@ -307,6 +378,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
     guide_ok, guide = guide_table.parse(
         top, name.languages if name else None, webmail.login_portal if webmail else None
     )
+    dns = _dns(top, imap, smtp)
     top.finish()
     if (
         domains is None
@@ -319,6 +391,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         or help_ is None
         or webmail is None
         or not guide_ok
+        or dns is None
     ):
         return None
     return Provider(
@@ -336,6 +409,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         carddav=carddav,
         guide=guide,
         source=source,
+        dns=dns,
     )
 
 

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings, Settings, default_profiles, demo_directory
 from autoconfig.web import create_app
+from tests.caddy import front  # noqa: F401  (session fixture: Caddy in front of two instances)
 from tests.slapd import Slapd
 
 TESTS = Path(__file__).resolve().parent

@@ -80,7 +80,7 @@ def test_serve_refuses_to_start_with_invalid_profiles(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("restore_logging")
 def test_serve_passes_options_and_environment_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Settings, str, int, int, str]] = []
-    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: calls.append(args))
     monkeypatch.setenv("AUTOCONFIG_PORT", "8125")
     monkeypatch.setenv("AUTOCONFIG_DIRECTORY", str(DEMO))
     cli.main(["serve", "--workers", "3", "--host", "127.0.0.2"])

@@ -165,7 +165,7 @@ def test_serve_passes_every_directory_option(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: calls.append(args))
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     code, _, _ = run(
@@ -198,7 +198,7 @@ def test_serve_passes_every_directory_option(
 
 def test_trusted_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: calls.append(args))
     env = {"AUTOCONFIG_TRUSTED_PROXIES": "10.0.0.1 192.168.0.0/16"}
     assert run("serve", "--profiles", str(PROFILES), env=env)[0] == 0
     assert [str(n) for n in calls[0][0].lookup.trusted_proxies] == ["10.0.0.1/32", "192.168.0.0/16"]

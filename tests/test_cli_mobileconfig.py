@@ -132,7 +132,7 @@ def test_serve_says_once_that_profiles_are_unsigned(
     restore_logging: None,
 ) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: calls.append(args))
     code, _, err = run_cli(capsysbinary, "serve", "--profiles", str(PROFILES))
     assert code == 0, err
     assert err.count("Apple profiles are served unsigned") == 1
@@ -146,7 +146,7 @@ def test_serve_passes_signing_files_on(
     restore_logging: None,
 ) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(cli, "run", lambda *args: calls.append(args))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: calls.append(args))
     code, _, err = run_cli(capsysbinary, "serve", *signing_args(signing))
     assert code == 0, err
     assert "Apple profiles are signed by CN=autoconfig.ac-aix-marseille.fr" in err
@@ -163,7 +163,7 @@ def test_serve_refuses_an_expired_certificate(
     from datetime import UTC, datetime, timedelta
 
     cert, key, _ = ca.signer("old.example.org", start=datetime.now(UTC) - timedelta(days=90))
-    monkeypatch.setattr(cli, "run", lambda *args: pytest.fail("must not start"))
+    monkeypatch.setattr(cli, "run", lambda *args, **_: pytest.fail("must not start"))
     code, _, err = run_cli(
         capsysbinary, "serve", "--signing-cert", str(cert), "--signing-key", str(key)
     )

@@ -1,0 +1,229 @@
+"""HTTPS checks: certificates of the hosts clients reach, and what those hosts serve.
+
+Host names are resolved through the doctor's resolver (the DNS under test), then each host is
+reached on ``Options.port`` with its name as SNI, the certificate verified (names, chain) against
+the system's roots or ``Options.ca_file``, and its days left counted. The served settings are
+parsed and compared with what the profile says, value by value.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from autoconfig.doctor import Check, Options, Status
+from autoconfig.doctor.dnschecks import LookupFailed, Resolver
+from autoconfig.model import Account, Found, Provider
+from autoconfig.render import thunderbird
+
+MAX_BODY = 256 * 1024
+USER_AGENT = "autoconfig-doctor"
+XML_TYPES = ("text/xml", "application/xml")
+SAFE_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    content_type: str
+    body: bytes
+    certificate: dict[str, Any]
+
+
+class FetchFailed(Exception):
+    def __init__(self, detail: str, hint: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.hint = hint
+
+
+def context(options: Options) -> ssl.SSLContext:
+    if options.ca_file is not None:
+        return ssl.create_default_context(cafile=str(options.ca_file))
+    return ssl.create_default_context()
+
+
+def _certificate_hint(error: ssl.SSLCertVerificationError, host: str) -> str:
+    message = error.verify_message or str(error)
+    if "mismatch" in message.lower():
+        return f"the certificate does not name {host}: list {host} in the Caddyfile site address"
+    if "expired" in message.lower():
+        return "renew the certificate (Caddy renews by itself: look at its log for ACME errors)"
+    return (
+        "serve the full chain from a publicly trusted CA (Caddy's automatic HTTPS does); "
+        "for a test CA pass --ca-file"
+    )
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` (SNI, certificate name, Host header) at an address resolved beforehand
+    through the doctor's own resolver, not the system's."""
+
+    def __init__(self, host: str, address: str, port: int, options: Options) -> None:
+        self.tls = context(options)
+        super().__init__(host, port, timeout=options.timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), timeout=self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+
+
+def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched:
+    """GET ``https://host<path>`` on the address DNS gives for ``host``; FetchFailed with a hint."""
+    try:
+        addresses = resolver.addresses(host)
+    except LookupFailed as exc:
+        raise FetchFailed(f"cannot resolve {host}: {exc}", "check --nameserver") from exc
+    if not addresses:
+        raise FetchFailed(f"{host} does not resolve", "publish its A/AAAA or CNAME record")
+    connection = PinnedHTTPSConnection(host, addresses[0], options.port, options)
+    try:
+        connection.connect()
+        assert isinstance(connection.sock, ssl.SSLSocket)
+        certificate = connection.sock.getpeercert() or {}
+        connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+        response = connection.getresponse()
+        body = response.read(MAX_BODY)
+        return Fetched(response.status, response.getheader("Content-Type", ""), body, certificate)
+    except ssl.SSLCertVerificationError as exc:
+        raise FetchFailed(
+            f"certificate refused: {exc.verify_message or exc}", _certificate_hint(exc, host)
+        ) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        where = f"{addresses[0]} port {options.port}"
+        raise FetchFailed(
+            f"cannot fetch from {where}: {exc or type(exc).__name__}",
+            f"is the HTTPS front (Caddy) running and reachable on {where}?",
+        ) from exc
+    finally:
+        connection.close()
+
+
+def certificate_check(host: str, fetched: Fetched, options: Options, now: float) -> Check:
+    label = f"TLS {host}"
+    expires = ssl.cert_time_to_seconds(str(fetched.certificate["notAfter"]))
+    days = (expires - now) / 86400
+    detail = f"valid for {host}, trusted chain, {days:.1f} days left"
+    if days < options.min_days:
+        hint = "renew it (Caddy renews by itself: look at its log for ACME errors)"
+        return Check(label, Status.FAIL, f"expires in {days:.1f} days (< {options.min_days})", hint)
+    return Check(label, Status.PASS, detail)
+
+
+def settings_of(body: bytes) -> dict[str, str]:
+    """What a client takes from an autoconfig document, flattened for comparison."""
+    root = etree.fromstring(body, SAFE_PARSER)
+    provider = root.find("emailProvider")
+    if provider is None:
+        raise ValueError("no emailProvider element")
+    found = {
+        "id": provider.get("id", ""),
+        "domains": " ".join(sorted(d.text or "" for d in provider.findall("domain"))),
+    }
+    for tag, kind in (("incomingServer", "imap"), ("outgoingServer", "smtp")):
+        server = provider.find(f"{tag}[@type='{kind}']")
+        for field in ("hostname", "port", "socketType", "authentication"):
+            found[f"{kind} {field}"] = server.findtext(field, "") if server is not None else ""
+        has_login = server is not None and bool(server.findtext("username", "").strip())
+        found[f"{kind} username"] = "present" if has_login else "missing"
+    return found
+
+
+def autoconfig_content(provider: Provider, fetched: Fetched) -> list[str]:
+    """Differences between the autoconfig document served and the one the profile gives."""
+    if fetched.status != 200:
+        return [f"HTTP status {fetched.status}"]
+    if not fetched.content_type.startswith(XML_TYPES):
+        return [f"Content-Type {fetched.content_type!r} (Thunderbird needs text/xml)"]
+    generic = Account(None, provider.login.template, Found.FALLBACK)
+    expected = settings_of(thunderbird.render(provider, generic).body)
+    try:
+        served = settings_of(fetched.body)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return [f"not an autoconfig document: {exc}"]
+    return [
+        f"{key} is {served.get(key)!r}, the profile says {value!r}"
+        for key, value in expected.items()
+        if served.get(key) != value
+    ]
+
+
+def reaches_service(_provider: Provider, fetched: Fetched) -> list[str]:
+    if fetched.status != 200 or fetched.body != b"ok\n":
+        return [f"/healthz answered {fetched.status}, not the service's 'ok'"]
+    return []
+
+
+@dataclass(frozen=True)
+class Target:
+    """One URL the doctor fetches, and how its answer is judged."""
+
+    host: str
+    path: str
+    content: Callable[[Provider, Fetched], list[str]]
+    required: bool = True
+    """When false (the main website), a missing forward is a warning, not a failure."""
+    passed: str = "serves what the profile says"
+
+
+def targets(domain: str) -> list[Target]:
+    return [
+        Target(f"autoconfig.{domain}", "/mail/config-v1.1.xml", autoconfig_content),
+        # Until the Autodiscover answer can be compared here, this shows the name reaches us.
+        Target(f"autodiscover.{domain}", "/healthz", reaches_service, passed="reaches the service"),
+        Target(domain, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig_content, False),
+    ]
+
+
+CONTENT_HINT = (
+    "the service answers with other settings than this profile: deploy the profile and reload "
+    "it (systemctl reload autoconfig, i.e. SIGHUP)"
+)
+
+
+def https_checks(
+    provider: Provider, domain: str, resolver: Resolver, options: Options
+) -> list[Check]:
+    checks: list[Check] = []
+    certified: set[str] = set()
+    now = time.time()
+    for target in targets(domain):
+        label = f"HTTPS {target.host}{target.path}"
+        try:
+            fetched = fetch(target.host, target.path, resolver, options)
+        except FetchFailed as exc:
+            if target.required:
+                checks.append(Check(label, Status.FAIL, exc.detail, exc.hint))
+            else:
+                hint = (
+                    "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
+                )
+                checks.append(Check(label, Status.WARN, exc.detail, hint))
+            continue
+        if target.host not in certified:
+            certified.add(target.host)
+            checks.append(certificate_check(target.host, fetched, options, now))
+        if not target.required and fetched.status == 404:
+            hint = "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
+            checks.append(Check(label, Status.WARN, "404: not forwarded to the service", hint))
+            continue
+        problems = target.content(provider, fetched)
+        if problems:
+            checks.append(Check(label, Status.FAIL, "; ".join(problems), CONTENT_HINT))
+        else:
+            checks.append(Check(label, Status.PASS, target.passed))
+    return checks

@@ -1,0 +1,104 @@
+"""Prometheus metrics: requests by endpoint, status and client family; where login IDs came from;
+answer latency; reloads. Served on ``/metrics`` (see :mod:`autoconfig.web.operations`).
+
+Labels come from the request record (:mod:`autoconfig.record`) and from
+:func:`~autoconfig.web.clientfamily.family`: never an address, a login ID or a raw User-Agent.
+
+One process keeps its numbers in memory. With several workers, ``autoconfig serve`` gives them a
+shared folder (``PROMETHEUS_MULTIPROC_DIR``) and any worker answers ``/metrics`` for all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from autoconfig import record
+from autoconfig.web.clientfamily import family
+
+MEDIA_TYPE = CONTENT_TYPE_LATEST
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+"""Seconds. Thunderbird gives up after 5 s; most answers should sit in the first buckets."""
+
+
+class Metrics:
+    """The metrics of one app. ``shared_dir``: the multi-process folder, when there are workers."""
+
+    def __init__(self, shared_dir: Path | None = None) -> None:
+        self.registry = CollectorRegistry()
+        if shared_dir is not None:
+            MultiProcessCollector(self.registry, path=str(shared_dir))  # type: ignore[no-untyped-call]
+        # In multi-process mode the values live in files and the collector above reads them all.
+        target = None if shared_dir is not None else self.registry
+        self.requests = Counter(
+            "autoconfig_requests",
+            "HTTP requests answered, by endpoint, status and client family.",
+            ["endpoint", "status", "client"],
+            registry=target,
+        )
+        self.latency = Histogram(
+            "autoconfig_request_duration_seconds",
+            "Time to answer a request, by endpoint.",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=target,
+        )
+        self.logins = Counter(
+            "autoconfig_logins",
+            "Where the login ID of each answer came from "
+            "(directory or cache: a hit; fallback: a miss or a failed lookup; template).",
+            ["source"],
+            registry=target,
+        )
+        self.reloads = Counter(
+            "autoconfig_reloads",
+            "Reloads of the profiles and the directory (SIGHUP), by result.",
+            ["result"],
+            registry=target,
+        )
+
+    def observe(
+        self, entry: record.RequestRecord, status: int, client: str, seconds: float
+    ) -> None:
+        self.requests.labels(entry.endpoint, str(status), client).inc()
+        self.latency.labels(entry.endpoint).observe(seconds)
+        if entry.login != "-":
+            self.logins.labels(entry.login).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Counts each HTTP request once its answer is out. Runs inside :class:`AccessLog`, which
+    opens the request record this reads."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            entry = record.current() or record.RequestRecord()
+            client = family(scope.get("path", ""), Headers(scope=scope).get("user-agent"))
+            self.metrics.observe(entry, status, client, time.perf_counter() - start)

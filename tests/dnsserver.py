@@ -1,0 +1,106 @@
+"""A real authoritative DNS server (BIND's ``named``, Debian package bind9) on loopback, serving
+zones the tests write: the output of ``autoconfig dns`` pasted into a zone, correct or broken."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.query
+
+from tests.servers import STOP_TIMEOUT, free_port, require, wait_until
+
+
+def zone_text(origin: str, records: str, extra: str = "") -> str:
+    """A complete zone: SOA and NS, then ``records`` (zone lines) and ``extra`` lines."""
+    return (
+        "$TTL 3600\n"
+        f"@ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 600 86400 300\n"
+        f"@ IN NS ns.{origin}.\n"
+        "ns IN A 127.0.0.1\n"
+        f"{records}\n{extra}\n"
+    )
+
+
+@dataclass(frozen=True)
+class NameServer:
+    port: int
+    log: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def answers(self, origin: str) -> bool:
+        query = dns.message.make_query(origin, "SOA")
+        try:
+            dns.query.udp(query, "127.0.0.1", port=self.port, timeout=0.5)
+        except (dns.exception.Timeout, OSError):
+            return False
+        return True
+
+
+def check_zone(origin: str, path: Path) -> str:
+    """``named-checkzone``'s verdict (raises on a zone BIND would refuse)."""
+    done = subprocess.run(
+        [require("named-checkzone"), origin, str(path)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@contextmanager
+def run_named(folder: Path, zones: dict[str, str]) -> Iterator[NameServer]:
+    """``named`` in the foreground on a free loopback port, authoritative for ``zones``
+    (origin → zone text), no recursion, no control channel."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    statements = []
+    for origin, text in zones.items():
+        path = folder / f"{origin}.zone"
+        path.write_text(text, encoding="utf-8")
+        check_zone(origin, path)
+        statements.append(f'zone "{origin}" {{ type primary; file "{path}"; }};')
+    config = folder / "named.conf"
+    config.write_text(
+        "options {\n"
+        f'  directory "{folder}";\n'
+        f'  pid-file "{folder}/named.pid";\n'
+        f'  session-keyfile "{folder}/session.key";\n'
+        f'  managed-keys-directory "{folder}";\n'
+        f"  listen-on port {port} {{ 127.0.0.1; }};\n"
+        "  listen-on-v6 { none; };\n"
+        "  recursion no;\n"
+        "  dnssec-validation no;\n"
+        "};\n"
+        "controls { };\n" + "\n".join(statements) + "\n",
+        encoding="utf-8",
+    )
+    server = NameServer(port, folder / "named.log")
+    with server.log.open("wb") as sink:
+        process = subprocess.Popen(
+            [require("named"), "-g", "-n", "1", "-c", str(config)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        first = next(iter(zones))
+        wait_until(
+            lambda: process.poll() is not None or server.answers(first), f"named on port {port}"
+        )
+        assert process.poll() is None, server.log.read_text(errors="replace")
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_TIMEOUT)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from autoconfig.service import Service
+from autoconfig.web import create_app
+from autoconfig.web.operations import ready
+from tests.conftest import ACADEMIE, DEMO, PIERRE
+
+THUNDERBIRD_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.3.0"
+
+
+def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    found = {}
+    for metric in text_string_to_metric_families(text):
+        for sample in metric.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+def test_healthz_ready_and_never_cached(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_healthz_not_ready_without_a_service(service: Service) -> None:
+    app = create_app(service)
+    app.state.service = None
+    with TestClient(app) as fresh:
+        response = fresh.get("/healthz")
+    assert response.status_code == 503
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_not_ready_when_the_configured_directory_is_not_open(service: Service) -> None:
+    assert ready(service)
+    assert not ready(replace(service, directory=None))
+
+
+def test_metrics_count_requests_by_endpoint_status_and_family(service: Service) -> None:
+    with TestClient(create_app(service), base_url=f"http://autoconfig.{ACADEMIE}") as fresh:
+        for _ in range(2):
+            fresh.get(
+                "/mail/config-v1.1.xml",
+                params={"emailaddress": PIERRE},
+                headers={"User-Agent": THUNDERBIRD_UA},
+            )
+        fresh.get(
+            "/mail/config-v1.1.xml",
+            params={"emailaddress": f"nobody@{ACADEMIE}"},
+            headers={"User-Agent": "curl/8"},
+        )
+        fresh.get("/mail/config-v1.1.xml", params={"emailaddress": "not an address"})
+        fresh.get("/no/such/path")
+        response = fresh.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["cache-control"] == "no-store"
+    found = samples(response.text)
+    requests = "autoconfig_requests_total"
+    assert (
+        found[
+            (
+                requests,
+                frozenset(
+                    {("endpoint", "thunderbird"), ("status", "200"), ("client", "thunderbird")}
+                ),
+            )
+        ]
+        == 2
+    )
+    assert (
+        found[
+            (
+                requests,
+                frozenset({("endpoint", "thunderbird"), ("status", "200"), ("client", "script")}),
+            )
+        ]
+        == 1
+    )
+    assert (
+        found[
+            (
+                requests,
+                frozenset({("endpoint", "thunderbird"), ("status", "400"), ("client", "other")}),
+            )
+        ]
+        == 1
+    )
+    assert (
+        found[(requests, frozenset({("endpoint", "-"), ("status", "404"), ("client", "other")}))]
+        == 1
+    )
+    assert found[("autoconfig_logins_total", frozenset({("source", "directory")}))] == 2
+    assert found[("autoconfig_logins_total", frozenset({("source", "fallback")}))] == 1
+    assert (
+        found[
+            ("autoconfig_request_duration_seconds_count", frozenset({("endpoint", "thunderbird")}))
+        ]
+        == 4
+    )
+
+
+def test_metrics_hold_no_address_login_or_user_agent(service: Service) -> None:
+    with TestClient(create_app(service), base_url=f"http://autoconfig.{ACADEMIE}") as fresh:
+        fresh.get(
+            "/mail/config-v1.1.xml",
+            params={"emailaddress": PIERRE},
+            headers={"User-Agent": THUNDERBIRD_UA},
+        )
+        text = fresh.get("/metrics").text
+    for secret in ("pierre", "pdupont", "Thunderbird/128", "Gecko"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+def test_operations_refuse_other_methods(client: TestClient, path: str) -> None:
+    assert client.post(path).status_code == 405
+
+
+REQUESTS = 120
+
+
+def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
+    import urllib.request
+
+    from tests.servers import serve, wait_until
+
+    def get(app_url: str, path: str) -> str:
+        with urllib.request.urlopen(app_url + path, timeout=5) as response:
+            return str(response.read().decode())
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(tmp_path, "--directory", str(DEMO), "--workers", "2") as app:
+        # Concurrent requests spread over both workers; each worker counts only its own.
+        with ThreadPoolExecutor(20) as pool:
+            list(
+                pool.map(
+                    lambda _: get(app.url, f"/mail/config-v1.1.xml?emailaddress={PIERRE}"),
+                    range(REQUESTS),
+                )
+            )
+        key = frozenset({("endpoint", "thunderbird"), ("status", "200"), ("client", "script")})
+
+        def total() -> float:
+            return samples(get(app.url, "/metrics"))[("autoconfig_requests_total", key)]
+
+        # A request is counted just after its answer is out: wait for the last ones.
+        wait_until(lambda: total() == REQUESTS, f"{REQUESTS} requests counted")
+        totals = {total() for _ in range(8)}
+    assert totals == {REQUESTS}
