@@ -21,7 +21,7 @@ from lxml import etree
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import LookupFailed, Resolver
 from autoconfig.model import Account, Found, Provider
-from autoconfig.render import thunderbird
+from autoconfig.render import autodiscover, thunderbird
 
 MAX_BODY = 256 * 1024
 USER_AGENT = "autoconfig-doctor"
@@ -162,10 +162,38 @@ def autoconfig_content(provider: Provider, fetched: Fetched) -> list[str]:
     ]
 
 
-def reaches_service(_provider: Provider, fetched: Fetched) -> list[str]:
-    if fetched.status != 200 or fetched.body != b"ok\n":
-        return [f"/healthz answered {fetched.status}, not the service's 'ok'"]
-    return []
+def autodiscover_settings_of(body: bytes) -> dict[str, str]:
+    """What a client takes from an Autodiscover answer, flattened for comparison (namespaces
+    ignored, as lenient clients do)."""
+    root = etree.fromstring(body, SAFE_PARSER)
+    found: dict[str, str] = {}
+    for protocol in root.iter("{*}Protocol"):
+        kind = protocol.findtext("{*}Type", "").lower()
+        for field in ("Server", "Port", "SSL", "Encryption", "SPA", "AuthRequired"):
+            found[f"{kind} {field}"] = protocol.findtext(f"{{*}}{field}", "")
+    if not found:
+        raise ValueError("no Protocol element")
+    return found
+
+
+def autodiscover_content(provider: Provider, fetched: Fetched) -> list[str]:
+    """Differences between the Autodiscover answer to a GET (as Delta Chat sends it) and the
+    one the profile gives."""
+    if fetched.status != 200:
+        return [f"HTTP status {fetched.status}"]
+    if not fetched.content_type.startswith(XML_TYPES):
+        return [f"Content-Type {fetched.content_type!r} (expected application/xml)"]
+    generic = Account(None, provider.login.template, Found.FALLBACK)
+    expected = autodiscover_settings_of(autodiscover.settings(provider, generic).body)
+    try:
+        served = autodiscover_settings_of(fetched.body)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return [f"not an Autodiscover answer: {exc}"]
+    return [
+        f"{key} is {served.get(key)!r}, the profile says {value!r}"
+        for key, value in expected.items()
+        if served.get(key) != value
+    ]
 
 
 @dataclass(frozen=True)
@@ -183,8 +211,7 @@ class Target:
 def targets(domain: str) -> list[Target]:
     return [
         Target(f"autoconfig.{domain}", "/mail/config-v1.1.xml", autoconfig_content),
-        # Until the Autodiscover answer can be compared here, this shows the name reaches us.
-        Target(f"autodiscover.{domain}", "/healthz", reaches_service, passed="reaches the service"),
+        Target(f"autodiscover.{domain}", "/autodiscover/autodiscover.xml", autodiscover_content),
         Target(domain, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig_content, False),
     ]
 

@@ -135,3 +135,20 @@ def test_settings_of_reads_what_clients_read(service: Service) -> None:
     assert settings["imap socketType"] == "SSL"
     assert settings["smtp username"] == "present"
     assert settings["domains"] == "ac-aix-marseille.fr"
+
+
+def test_autodiscover_settings_of_reads_what_clients_read(service: Service) -> None:
+    from autoconfig.doctor.httpschecks import autodiscover_settings_of
+    from autoconfig.model import Account, Found
+    from autoconfig.render import autodiscover
+
+    provider = service.catalog.lookup("ac-aix-marseille.fr")
+    body = autodiscover.settings(provider, Account(None, "x", Found.FALLBACK)).body
+    settings = autodiscover_settings_of(body)
+    assert settings["imap Server"] == "imap.ac-aix-marseille.fr"
+    assert settings["smtp Port"] == "465"
+    assert settings["imap SSL"] == "on"
+    assert settings["smtp Encryption"] == "SSL"
+    assert settings["imap SPA"] == "off"
+    with pytest.raises(ValueError, match="no Protocol"):
+        autodiscover_settings_of(b"<Autodiscover/>")

@@ -127,6 +127,7 @@ def test_zone_from_autoconfig_dns_passes_every_check(
         f"TLS {D}",
     } <= names
     assert f"HTTPS autoconfig.{D}/mail/config-v1.1.xml" in names
+    assert f"HTTPS autodiscover.{D}/autodiscover/autodiscover.xml" in names
 
 
 def test_doctor_command_exits_zero_and_prints_the_table(
@@ -228,6 +229,9 @@ def test_served_settings_that_differ_from_the_profile_fail(
     assert row.status is Status.FAIL
     assert "imap port is '993', the profile says '994'" in row.detail
     assert "reload" in row.hint
+    row = zone_ok[f"HTTPS autodiscover.{D}/autodiscover/autodiscover.xml"]
+    assert row.status is Status.FAIL
+    assert "imap Port is '993', the profile says '994'" in row.detail
 
 
 def test_a_silent_name_server_fails_fast_and_never_hangs(tmp_path: Path, service: Service) -> None:
