@@ -21,6 +21,9 @@ class RequestRecord:
     domain: str = "-"
     login: str = "-"
     """Where the login ID came from: directory, cache, template, fallback, or '-' (none asked)."""
+    directory: str = "-"
+    """What the directory lookup gave: directory (a hit), cache, unknown, timeout, failed, busy,
+    limited (per-client limit reached), or '-' (the directory was not asked)."""
 
 
 def start() -> tuple[RequestRecord, Token[RequestRecord | None]]:

@@ -229,5 +229,8 @@ def test_real_server_serves_signed_profiles(
     )
     text = log.read_text()
     assert "Apple profiles are signed by" in text
-    assert "endpoint=mobileconfig domain=ac-aix-marseille.fr login=directory status=200" in text
+    assert (
+        "endpoint=mobileconfig domain=ac-aix-marseille.fr login=directory directory=directory status=200"
+        in text
+    )
     assert "pierre.dupont" not in text  # the access log never holds the address

@@ -112,6 +112,9 @@ def test_log_has_requests_but_no_addresses_or_logins(server: Server) -> None:
     while time.monotonic() < deadline and log.count("login=directory") < 2:
         time.sleep(0.05)
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
-    assert "endpoint=thunderbird domain=ac-aix-marseille.fr login=directory status=200" in log
+    assert (
+        "endpoint=thunderbird domain=ac-aix-marseille.fr login=directory directory=directory status=200"
+        in log
+    )
     for secret in ("pierre", "dupont", "pdupont", "marie", "mmartin3", "emailaddress", "%40"):
         assert secret not in log.lower()

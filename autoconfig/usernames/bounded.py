@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from autoconfig import record
 from autoconfig.address import Address
 from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource
@@ -90,7 +91,7 @@ class Lookups:
         if self.directory is None:
             return fallback
         if self.limit.exhausted(client):
-            self.stats["limited"] += 1
+            self._count("limited")
             return fallback
         result = await self.find(address)
         if result.entry is None:
@@ -109,7 +110,7 @@ class Lookups:
                 return self._failed("failed", str(exc))
         hit, cached = self.cache.get(address.key)
         if hit:
-            self.stats["cache"] += 1
+            self._count("cache")
             if cached is None:
                 return Result(None, Found.FALLBACK, "not in the directory (cached)")
             return Result(cached, Found.CACHE, "found (cached)")
@@ -136,13 +137,18 @@ class Lookups:
     def _found(self, entry: Entry | None) -> Result:
         self._failures.ok()
         if entry is None:
-            self.stats["unknown"] += 1
+            self._count("unknown")
             return Result(None, Found.FALLBACK, "not in the directory")
-        self.stats["directory"] += 1
+        self._count("directory")
         return Result(entry, Found.DIRECTORY, "found")
 
+    def _count(self, outcome: str) -> None:
+        """Count an outcome here and in the request's record (for the access log and metrics)."""
+        self.stats[outcome] += 1
+        record.note(directory=outcome)
+
     def _failed(self, kind: str, reason: str) -> Result:
-        self.stats[kind] += 1
+        self._count(kind)
         self._failures.problem(f"{kind}: {reason}")
         return Result(None, Found.FALLBACK, f"{kind}: {reason}")
 

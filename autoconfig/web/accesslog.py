@@ -46,12 +46,13 @@ class AccessLog:
             record.finish(token)
             path = scope.get("path", "")
             log.info(
-                "method=%s path=%s endpoint=%s domain=%s login=%s status=%d duration_ms=%.1f",
+                "method=%s path=%s endpoint=%s domain=%s login=%s directory=%s status=%d duration_ms=%.1f",
                 scope.get("method", "-"),
                 loggable(path),
                 entry.endpoint,
                 entry.domain,
                 entry.login,
+                entry.directory,
                 status,
                 (time.perf_counter() - start) * 1000,
             )

@@ -56,6 +56,13 @@ class Metrics:
             ["source"],
             registry=target,
         )
+        self.directory = Counter(
+            "autoconfig_directory_lookups",
+            "Directory lookups by outcome: directory (hit), cache, unknown (miss), timeout, "
+            "failed, busy (queue full) or limited (per-client limit reached).",
+            ["outcome"],
+            registry=target,
+        )
         self.reloads = Counter(
             "autoconfig_reloads",
             "Reloads of the profiles and the directory (SIGHUP), by result.",
@@ -70,6 +77,8 @@ class Metrics:
         self.latency.labels(entry.endpoint).observe(seconds)
         if entry.login != "-":
             self.logins.labels(entry.login).inc()
+        if entry.directory != "-":
+            self.directory.labels(entry.directory).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -99,6 +99,9 @@ def test_metrics_count_requests_by_endpoint_status_and_family(service: Service) 
     )
     assert found[("autoconfig_logins_total", frozenset({("source", "directory")}))] == 2
     assert found[("autoconfig_logins_total", frozenset({("source", "fallback")}))] == 1
+    lookups = "autoconfig_directory_lookups_total"
+    assert found[(lookups, frozenset({("outcome", "directory")}))] == 2
+    assert found[(lookups, frozenset({("outcome", "unknown")}))] == 1
     assert (
         found[
             ("autoconfig_request_duration_seconds_count", frozenset({("endpoint", "thunderbird")}))
