@@ -2,27 +2,23 @@
 
 One interface, :class:`Directory`, with several backends: a table read from CSV or SQLite
 (:mod:`.table`), an LDAP directory (:mod:`.ldap`), and the provider's own template (:mod:`.template`).
-:func:`open_directory` picks the backend from the ``--directory`` value; :func:`resolve` turns a
-provider and an address into the :class:`~autoconfig.model.Account` every renderer takes (the
-service wraps the directory in :class:`.bounded.Lookups`: time budget, cache, per-client limit).
+:func:`open_directory` picks the backend from the ``--directory`` value. The service wraps it in
+:class:`.bounded.Lookups` (time budget, cache, per-client limit), whose ``account`` turns a login
+policy and an address into the :class:`~autoconfig.model.Account` every renderer takes.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Protocol
 
 from autoconfig.address import Address
-from autoconfig.errors import ConfigError, DirectoryError, Problem
-from autoconfig.model import Account, Found, LoginSource, Provider
+from autoconfig.errors import ConfigError, Problem
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames.entry import Entry
 from autoconfig.usernames.template import TemplateResolver
 
-__all__ = ["Directory", "Entry", "TemplateResolver", "open_directory", "resolve"]
-
-log = logging.getLogger(__name__)
+__all__ = ["Directory", "Entry", "TemplateResolver", "open_directory"]
 
 
 class Directory(Protocol):
@@ -67,28 +63,3 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
             )
         ]
     )
-
-
-def resolve(provider: Provider, address: Address | None, directory: Directory | None) -> Account:
-    """The account to answer with: looked up, derived from the template, or generic.
-
-    Synchronous and unbounded, for callers that have no event loop; the service answers through
-    :meth:`.bounded.Lookups.account` instead (time budget, cache, per-client limit).
-    """
-    policy = provider.login
-    if address is None:
-        return Account(None, policy.template, Found.FALLBACK)
-    backend: Directory | None
-    if policy.source is LoginSource.TEMPLATE:
-        backend, found = TemplateResolver(policy), Found.TEMPLATE
-    else:
-        backend, found = directory, Found.DIRECTORY
-    entry = None
-    if backend is not None:
-        try:
-            entry = backend.lookup(address)
-        except DirectoryError as exc:
-            log.warning("directory lookup failed, answering with the fallback login: %s", exc)
-    if entry is None:
-        return Account(address, policy.expand(address), Found.FALLBACK)
-    return Account(address, entry.login, found, entry.name)

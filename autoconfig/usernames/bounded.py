@@ -86,7 +86,7 @@ class Lookups:
         if address is None:
             return Account(None, policy.template, Found.FALLBACK)
         if policy.source is LoginSource.TEMPLATE:
-            return Account(address, policy.expand(address), Found.TEMPLATE)
+            return Account(address, TemplateResolver(policy).lookup(address).login, Found.TEMPLATE)
         fallback = Account(address, policy.expand(address), Found.FALLBACK)
         if self.directory is None:
             return fallback

@@ -1,14 +1,19 @@
+"""The account each request is answered with, as the service builds it (``Lookups.account``)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
+import anyio
 import pytest
 
 from autoconfig.address import Address, parse
 from autoconfig.errors import DirectoryError
-from autoconfig.model import Found, LoginPolicy, LoginSource
+from autoconfig.model import Account, Found, LoginPolicy, LoginSource, Provider
 from autoconfig.service import Service
-from autoconfig.usernames import Entry, TemplateResolver, resolve
+from autoconfig.settings import LookupSettings
+from autoconfig.usernames import Directory, Entry, TemplateResolver
+from autoconfig.usernames.bounded import Lookups
 from tests.conftest import PIERRE
 
 
@@ -22,50 +27,56 @@ class Failing:
         pass
 
 
+def account(provider: Provider, address: Address | None, directory: Directory | None) -> Account:
+    lookups = Lookups(directory, LookupSettings(rate_limit=0))
+    try:
+        return anyio.run(lookups.account, provider.login, address, None)
+    finally:
+        lookups.close()
+
+
 def test_directory_hit(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = resolve(provider, parse(PIERRE), service.directory)
-    assert (account.login, account.found, account.name, account.personal) == (
+    found = account(provider, parse(PIERRE), service.directory)
+    assert (found.login, found.found, found.name, found.personal, found.login_known) == (
         "pdupont",
         Found.DIRECTORY,
         "Pierre Dupont",
+        True,
         True,
     )
 
 
 def test_directory_miss_uses_the_expanded_fallback(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = resolve(provider, parse("Jeanne.Inconnue@ac-aix-marseille.fr"), service.directory)
-    assert (account.login, account.found, account.personal) == (
+    found = account(provider, parse("Jeanne.Inconnue@ac-aix-marseille.fr"), service.directory)
+    assert (found.login, found.found, found.personal, found.login_known) == (
         "Jeanne.Inconnue",
         Found.FALLBACK,
+        False,
         False,
     )
 
 
 def test_no_directory_uses_the_fallback(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    assert resolve(provider, parse(PIERRE), None).found is Found.FALLBACK
+    assert account(provider, parse(PIERRE), None).found is Found.FALLBACK
 
 
 def test_failing_directory_uses_the_fallback(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = resolve(provider, parse(PIERRE), Failing())
-    assert (account.login, account.found) == ("pierre.dupont", Found.FALLBACK)
+    found = account(provider, parse(PIERRE), Failing())
+    assert (found.login, found.found) == ("pierre.dupont", Found.FALLBACK)
     assert "directory unreachable" in caplog.text
     assert "pierre" not in caplog.text
 
 
 def test_no_address_keeps_the_placeholder(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = resolve(provider, None, service.directory)
-    assert (account.address, account.login, account.found) == (
-        None,
-        "%EMAILLOCALPART%",
-        Found.FALLBACK,
-    )
+    found = account(provider, None, service.directory)
+    assert (found.address, found.login, found.found) == (None, "%EMAILLOCALPART%", Found.FALLBACK)
 
 
 @pytest.mark.parametrize(
@@ -83,5 +94,16 @@ def test_template_backend(service: Service, template: str, expected: str) -> Non
     policy = LoginPolicy(LoginSource.TEMPLATE, template)
     address = parse("Jo.Doe@EXAMPLE.org")
     assert TemplateResolver(policy).lookup(address) == Entry(expected)
-    account = resolve(replace(provider, login=policy), address, service.directory)
-    assert (account.login, account.found, account.personal) == (expected, Found.TEMPLATE, False)
+    found = account(replace(provider, login=policy), address, service.directory)
+    assert (found.login, found.found, found.personal, found.login_known) == (
+        expected,
+        Found.TEMPLATE,
+        False,
+        True,
+    )
+
+
+def test_cached_answers_are_personal_and_known() -> None:
+    found = Account(parse(PIERRE), "pdupont", Found.CACHE)
+    assert found.personal
+    assert found.login_known
