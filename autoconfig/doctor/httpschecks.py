@@ -143,25 +143,6 @@ def settings_of(body: bytes) -> dict[str, str]:
     return found
 
 
-def autoconfig_content(provider: Provider, fetched: Fetched) -> list[str]:
-    """Differences between the autoconfig document served and the one the profile gives."""
-    if fetched.status != 200:
-        return [f"HTTP status {fetched.status}"]
-    if not fetched.content_type.startswith(XML_TYPES):
-        return [f"Content-Type {fetched.content_type!r} (Thunderbird needs text/xml)"]
-    generic = Account(None, provider.login.template, Found.FALLBACK)
-    expected = settings_of(thunderbird.render(provider, generic).body)
-    try:
-        served = settings_of(fetched.body)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        return [f"not an autoconfig document: {exc}"]
-    return [
-        f"{key} is {served.get(key)!r}, the profile says {value!r}"
-        for key, value in expected.items()
-        if served.get(key) != value
-    ]
-
-
 def autodiscover_settings_of(body: bytes) -> dict[str, str]:
     """What a client takes from an Autodiscover answer, flattened for comparison (namespaces
     ignored, as lenient clients do)."""
@@ -176,24 +157,53 @@ def autodiscover_settings_of(body: bytes) -> dict[str, str]:
     return found
 
 
-def autodiscover_content(provider: Provider, fetched: Fetched) -> list[str]:
-    """Differences between the Autodiscover answer to a GET (as Delta Chat sends it) and the
-    one the profile gives."""
+def _differences(
+    fetched: Fetched,
+    expected_body: bytes,
+    read: Callable[[bytes], dict[str, str]],
+    what: str,
+    wrong_type: str,
+) -> list[str]:
+    """Differences between the settings a client reads in ``fetched`` and in ``expected_body``."""
     if fetched.status != 200:
         return [f"HTTP status {fetched.status}"]
     if not fetched.content_type.startswith(XML_TYPES):
-        return [f"Content-Type {fetched.content_type!r} (expected application/xml)"]
-    generic = Account(None, provider.login.template, Found.FALLBACK)
-    expected = autodiscover_settings_of(autodiscover.settings(provider, generic).body)
+        return [f"Content-Type {fetched.content_type!r} ({wrong_type})"]
+    expected = read(expected_body)
     try:
-        served = autodiscover_settings_of(fetched.body)
+        served = read(fetched.body)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        return [f"not an Autodiscover answer: {exc}"]
+        return [f"not {what}: {exc}"]
     return [
         f"{key} is {served.get(key)!r}, the profile says {value!r}"
         for key, value in expected.items()
         if served.get(key) != value
     ]
+
+
+def _generic(provider: Provider) -> Account:
+    return Account(None, provider.login.template, Found.FALLBACK)
+
+
+def autoconfig_content(provider: Provider, fetched: Fetched) -> list[str]:
+    """Differences between the autoconfig document served and the one the profile gives."""
+    expected = thunderbird.render(provider, _generic(provider)).body
+    return _differences(
+        fetched, expected, settings_of, "an autoconfig document", "Thunderbird needs text/xml"
+    )
+
+
+def autodiscover_content(provider: Provider, fetched: Fetched) -> list[str]:
+    """Differences between the Autodiscover answer to a GET (as Delta Chat sends it) and the
+    one the profile gives."""
+    expected = autodiscover.settings(provider, _generic(provider)).body
+    return _differences(
+        fetched,
+        expected,
+        autodiscover_settings_of,
+        "an Autodiscover answer",
+        "expected application/xml",
+    )
 
 
 @dataclass(frozen=True)
