@@ -15,10 +15,10 @@ from autoconfig.errors import AutoconfigError
 from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import autodiscover, help, mobileconfig, operations, thunderbird
-from autoconfig.web.accesslog import AccessLog
 from autoconfig.web.errors import HANDLERS
 from autoconfig.web.headers import SecurityHeaders
-from autoconfig.web.metrics import Metrics, MetricsMiddleware
+from autoconfig.web.metrics import Metrics
+from autoconfig.web.observe import Observe
 from autoconfig.web.reload import reload_on_hangup
 
 
@@ -39,8 +39,7 @@ def create_app(
             *operations.routes,
         ],
         middleware=[
-            Middleware(AccessLog),
-            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(Observe, metrics=metrics),
             Middleware(SecurityHeaders),
         ],
         exception_handlers=HANDLERS,
