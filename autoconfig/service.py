@@ -12,6 +12,7 @@ from autoconfig.errors import ConfigError, Problem, RequestError
 from autoconfig.model import Account, Provider
 from autoconfig.render import Rendered, mobileconfig, thunderbird
 from autoconfig.render import autodiscover as autodiscover_xml
+from autoconfig.render.cache import RenderCache
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer
 from autoconfig.usernames import Directory, open_directory
@@ -36,6 +37,9 @@ class Service:
     signer: Signer | None = None
     lookups: Lookups = field(init=False, repr=False)
     """The directory bounded in time, cached and limited per client (built from the two above)."""
+
+    renders: RenderCache = field(init=False, repr=False, default_factory=RenderCache)
+    """Answers already built, reused for the same provider and login (renderers are pure)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lookups", Lookups(self.directory, self.settings.lookup))
@@ -79,7 +83,9 @@ class Service:
 
     async def thunderbird(self, query: Query) -> tuple[Rendered, Account]:
         provider, account = await self.answer(query)
-        return thunderbird.render(provider, account), account
+        login = thunderbird.login_for(provider, account)
+        key = ("thunderbird", provider.id, login)
+        return self.renders.get(key, lambda: thunderbird.document(provider, login)), account
 
     async def autodiscover(
         self, query: Query, body: bytes = b""
@@ -97,7 +103,12 @@ class Service:
             )
         except autodiscover.ANSWERED as exc:
             return autodiscover_xml.error(autodiscover.error_code(exc)), None
-        return autodiscover_xml.settings(provider, account), account
+        login, name = autodiscover_xml.login_name(account), account.name
+        key = ("autodiscover", provider.id, login, name)
+        rendered = self.renders.get(
+            key, lambda: autodiscover_xml.settings_document(provider, login, name)
+        )
+        return rendered, account
 
     async def mobileconfig(self, query: Query, signed: bool) -> Rendered:
         """The Apple profile for the address of ``query``, signed or not. An address is required:

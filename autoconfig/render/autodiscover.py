@@ -92,17 +92,22 @@ def _protocol(
 
 def settings(provider: Provider, account: Account) -> Rendered:
     """The settings answer for ``account``: one IMAP and one SMTP ``Protocol``."""
+    return settings_document(provider, login_name(account), account.name)
+
+
+def settings_document(provider: Provider, login: str | None, name: str | None) -> Rendered:
+    """The settings answer with ``login`` as ``LoginName`` (left out when ``None``) and ``name`` as
+    ``DisplayName``: all of the account it uses, so that answers can be reused."""
     root = etree.Element(f"{{{RESPONSE_NS}}}Autodiscover", nsmap=_default(RESPONSE_NS))
     response = etree.SubElement(
         root, f"{{{OUTLOOK_RESPONSE_NS}}}Response", nsmap=_default(OUTLOOK_RESPONSE_NS)
     )
-    if account.name:
+    if name:
         user = etree.SubElement(response, f"{{{OUTLOOK_RESPONSE_NS}}}User")
-        _text(user, "DisplayName", account.name)
+        _text(user, "DisplayName", name)
     account_element = etree.SubElement(response, f"{{{OUTLOOK_RESPONSE_NS}}}Account")
     _text(account_element, "AccountType", "email")
     _text(account_element, "Action", "settings")
-    login = login_name(account)
     _protocol(account_element, "IMAP", provider.imap, login)
     _protocol(account_element, "SMTP", provider.smtp, login)
     return Rendered(_serialise(root), MEDIA_TYPE)

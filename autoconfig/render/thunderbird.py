@@ -46,9 +46,20 @@ def _dav(parent: etree._Element, tag: str, kind: str, server: DavServer, login: 
     _text(element, "username", login)
 
 
+def login_for(provider: Provider, account: Account) -> str:
+    """The ``<username>`` of ``account``'s document: its looked-up login, else the template with
+    its placeholders (the same document for every address the directory does not know)."""
+    return account.login if account.personal else provider.login.template
+
+
 def render(provider: Provider, account: Account) -> Rendered:
     """The autoconfig document for ``account`` (personal when its login was looked up)."""
-    login = account.login if account.personal else provider.login.template
+    return document(provider, login_for(provider, account))
+
+
+def document(provider: Provider, login: str) -> Rendered:
+    """The autoconfig document of ``provider`` with ``login`` as every ``<username>``: all the
+    account is used for, so that answers can be reused by login."""
     root = etree.Element("clientConfig", version="1.1")
     email = etree.SubElement(root, "emailProvider", id=provider.id)
     for domain in provider.domains:
