@@ -231,11 +231,11 @@ def storm(server: servers.Server, name: str, args: argparse.Namespace, run: Run)
 def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, run: Run) -> None:
     py_spy = BENCH / ".venv" / "bin" / "py-spy"
     pids = server.processes()
-    worker = pids[1] if len(pids) > 1 else pids[0]
+    worker = next(pid for pid in pids if role(pid, pids) == "worker")
     base = f"http://{servers.HOST}:{server.port}"
     for name in ("thunderbird-hit", "thunderbird-generic"):
         out = work / f"profile-{name}.txt"
-        spy = pyspy.start(py_spy, worker, args.profile, out)
+        spy = pyspy.start(py_spy, worker, args.profile, out, work / f"py-spy-{name}.log")
         wrkrun.run(
             by_name(name),
             base,

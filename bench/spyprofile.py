@@ -6,12 +6,16 @@ functions, the share of samples spent in them (self) and under them (inclusive).
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
 
+INCLUSIVE_OF = re.compile(r"\((autoconfig/(?!cli)|logging/)")
+"""Frames worth an inclusive figure: ours (not the CLI that starts the server) and logging."""
 
-def start(py_spy: Path, pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+
+def start(py_spy: Path, pid: int, seconds: float, out: Path, log: Path) -> subprocess.Popen[bytes]:
     cmd = [
         str(py_spy),
         "record",
@@ -27,7 +31,8 @@ def start(py_spy: Path, pid: int, seconds: float, out: Path) -> subprocess.Popen
         "--output",
         str(out),
     ]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as sink:
+        return subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
 
 
 def short(frame: str) -> str:
@@ -61,6 +66,7 @@ def summary(collapsed: Path, top: int = 15) -> list[str]:
         return ["(no samples)"]
     lines = [f"{total} samples; self time:"]
     lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in own.most_common(top)]
-    lines.append("inclusive time (under the function):")
-    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in under.most_common(top)]
+    lines.append("inclusive time (under the function), our code and the access log:")
+    ours = [(f, n) for f, n in under.most_common() if INCLUSIVE_OF.search(f)]
+    lines += [f"  {100 * n / total:5.1f} %  {f}" for f, n in ours[:top]]
     return lines
