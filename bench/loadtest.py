@@ -25,7 +25,7 @@ import servers
 import spyprofile as pyspy
 import wrkrun
 from csv_load import write_directory
-from scenarios import OURS, PEER, RATIOS, SCENARIOS, STORM, Scenario, by_name
+from scenarios import OURS, PEER, PROXIED, RATIOS, SCENARIOS, STORM, Scenario, by_name
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
@@ -281,6 +281,8 @@ def bench_ours(
                 if result:
                     run.results[scenario.name] = result
         storm(server, "thunderbird-hit", args, run)
+        if not args.no_static:
+            bench_proxied(args, work, server, run)
         if args.profile > 0:
             profile_ours(server, args, work, run)
         pids = server.processes()
@@ -289,6 +291,22 @@ def bench_ours(
             if rss is not None:
                 run.rss.append((role(pid, pids), rss))
     return static_body, media_type
+
+
+def bench_proxied(args: argparse.Namespace, work: Path, upstream: servers.Server, run: Run) -> None:
+    """Ours behind Caddy's reverse proxy: how it is deployed."""
+    chosen = [s for s in SCENARIOS if s.target == PROXIED and wanted(s, args)]
+    if not chosen:
+        return
+    proxy = servers.start_proxy(work, upstream.port)
+    print("ours behind caddy reverse_proxy", flush=True)
+    with servers.running(proxy):
+        proxy.wait_answer(chosen[0].for_row(1)[0], limit=30)
+        for scenario in chosen:
+            result = measure(proxy, scenario, args, run)
+            if result:
+                run.results[scenario.name] = result
+            storm(proxy, scenario.name, args, run)
 
 
 def bench_static(
@@ -439,12 +457,17 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
     mobile = run.results.get("mobileconfig-signed")
     workers = [mb for role, mb in run.rss if role == "worker"]
     storm = run.storms.get("thunderbird-hit")
+    proxied = run.storms.get("thunderbird-hit-via-caddy")
     rows = [
         ["Thunderbird GET ≥ 10× automx2", f"{peer:.1f}×" if peer else "n/a"],
         ["Thunderbird GET ≥ 30 % of static", f"{100 * static:.0f} %" if static else "n/a"],
         ["p99 @50 ≤ 2× static p99", f"{p99:.2f}×" if p99 else "n/a"],
         ["signed mobileconfig ≥ 1,000/s", f"{mobile.rps:,.0f}/s" if mobile else "n/a"],
         ["0 errors @1,000 connections", f"{storm.errors} errors" if storm else "n/a"],
+        [
+            "0 errors @1,000 connections, behind Caddy",
+            f"{proxied.errors} errors" if proxied else "n/a",
+        ],
         ["RSS ≤ 100 MB per worker", f"{max(workers):.0f} MB" if workers else "n/a"],
         ["start-up ≤ 1 s", f"{run.startup_s:.2f} s" if run.startup_s is not None else "n/a"],
     ]
@@ -454,6 +477,7 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
         None if p99 is None else p99 <= TARGET_P99_VS_STATIC,
         None if mobile is None else mobile.rps >= TARGET_MOBILECONFIG_RPS,
         None if storm is None else storm.errors == 0,
+        None if proxied is None else proxied.errors == 0,
         None if not workers else max(workers) <= TARGET_RSS_MB,
         None if run.startup_s is None else run.startup_s <= TARGET_STARTUP_S,
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OURS = "ours"
+PROXIED = "ours via caddy"
 STATIC = "static"
 PEER = "automx2"
 
@@ -95,6 +96,15 @@ SCENARIOS = (
         needs="--signing-cert",
     ),
     Scenario("help-home", OURS, "GET", "/aide/", content_type="text/html"),
+    # --- ours behind Caddy's reverse proxy, as deployed (issue 7's Caddyfile) ----------------
+    Scenario(
+        "thunderbird-hit-via-caddy",
+        PROXIED,
+        "GET",
+        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+        expect="<username>pn{i:06d}</username>",
+        content_type="text/xml",
+    ),
     # --- the ceiling: the thunderbird-hit answer's bytes as a static file, same requests ----------
     Scenario(
         "static-file",
@@ -123,9 +133,9 @@ SCENARIOS = (
     ),
 )
 
-STORM = ("thunderbird-hit", "static-file")
-"""The scenarios also run at 1,000 connections: ours, and the static file to show what this machine
-and wrk themselves sustain at that many connections."""
+STORM = ("thunderbird-hit", "thunderbird-hit-via-caddy", "static-file")
+"""The scenarios also run at 1,000 connections: ours (alone, and behind Caddy as deployed), and the
+static file to show what this machine and wrk themselves sustain at that many connections."""
 
 RATIOS = (
     # (label, ours, baseline, what): what = "rps" (ours / baseline) or "p99" (ours / baseline)
@@ -134,6 +144,12 @@ RATIOS = (
     ("Thunderbird GET: ours / static ceiling", "thunderbird-hit", "static-file", "rps"),
     ("Thunderbird generic: ours / static ceiling", "thunderbird-generic", "static-file", "rps"),
     ("p99 Thunderbird GET: ours / static", "thunderbird-hit", "static-file", "p99"),
+    (
+        "Thunderbird GET: behind Caddy / alone",
+        "thunderbird-hit-via-caddy",
+        "thunderbird-hit",
+        "rps",
+    ),
 )
 
 

@@ -165,6 +165,25 @@ http://{HOST}:{port} {{
 """
 
 
+def start_proxy(work: Path, upstream: int) -> Server:
+    """Caddy as a plain HTTP reverse proxy in front of ``upstream`` (the Host header passes through)."""
+    port = free_port()
+    config = work / "Caddyfile.proxy"
+    config.write_text(
+        f"{{\n\tadmin off\n\tauto_https off\n}}\nhttp://{HOST}:{port} {{\n\tbind {HOST}\n"
+        f"\treverse_proxy {HOST}:{upstream}\n}}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "HOME": str(work),
+        "XDG_DATA_HOME": str(work),
+        "XDG_CONFIG_HOME": str(work),
+    }
+    cmd = ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"]
+    return Server("caddy-proxy", cmd, port, work / "caddy-proxy.log", env)
+
+
 def start_static(work: Path, body: bytes, media_type: str, url_path: str) -> Server:
     root = work / "static"
     target = root / url_path.lstrip("/").split("?", 1)[0]
