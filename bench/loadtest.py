@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -25,7 +26,18 @@ import servers
 import spyprofile as pyspy
 import wrkrun
 from csv_load import write_directory
-from scenarios import OURS, PEER, PROXIED, RATIOS, SCENARIOS, STORM, Scenario, by_name
+from scenarios import (
+    DOMAIN,
+    OURS,
+    PEER,
+    PROXIED,
+    RATIOS,
+    SCENARIOS,
+    STATIC,
+    STORM,
+    Scenario,
+    by_name,
+)
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
@@ -60,7 +72,10 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=50, help="connections (default 50)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument(
-        "--repeat", type=int, default=1, help="timed runs per scenario; the best is kept (1)"
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of timed runs (scenarios interleaved); each scenario's best is kept (1)",
     )
     p.add_argument("--timeout", type=float, default=5, help="wrk timeout in seconds (default 5)")
     p.add_argument("--storm-connections", type=int, default=1000, help="(default 1000)")
@@ -74,10 +89,16 @@ def options(argv: list[str] | None) -> argparse.Namespace:
         help="experiment: start ours with this command instead of `autoconfig serve` "
         "({port} and {workers} are filled in; AUTOCONFIG_* point at the profiles and directory)",
     )
+    p.add_argument(
+        "--proxy-max-conns",
+        type=int,
+        default=0,
+        help="cap on Caddy's connections to ours when proxying (default 0: Caddy's, unlimited)",
+    )
     p.add_argument("--peer-workers", type=int, default=2, help="automx2's gunicorn workers (2)")
     p.add_argument("--only", default="", help="comma-separated scenario names to run")
     p.add_argument("--no-peer", action="store_true", help="skip automx2")
-    p.add_argument("--no-static", action="store_true", help="skip the static-file ceiling")
+    p.add_argument("--no-static", action="store_true", help="skip Caddy (static ceiling, proxy)")
     p.add_argument(
         "--profile", type=float, default=0, help="py-spy seconds per Thunderbird scenario"
     )
@@ -88,6 +109,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
 
 
 def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Unwind (every server is stopped on the way out), deaf to further signals meanwhile."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
 
 
@@ -172,60 +196,29 @@ def probe(server: servers.Server, scenario: Scenario) -> tuple[str, bytes, str]:
     return "ok", answer.body, answer.content_type
 
 
-def measure(
-    server: servers.Server,
-    scenario: Scenario,
-    args: argparse.Namespace,
-    run: Run,
-    *,
-    connections: int | None = None,
-    seconds: float | None = None,
-) -> wrkrun.Result | None:
-    status, _, _ = probe(server, scenario)
-    if status != "ok":
-        run.notes[scenario.name] = status
-        print(f"  {scenario.name}: {status}", flush=True)
-        return None
-    base = f"http://{servers.HOST}:{server.port}"
-    common = {"threads": args.threads, "timeout_s": args.timeout, "rows": args.rows}
-    conns = connections or args.connections
-    if args.warmup > 0:
-        wrkrun.run(scenario, base, connections=conns, seconds=args.warmup, **common)
-    repeat = 1 if connections else max(1, args.repeat)
-    runs = [
-        wrkrun.run(scenario, base, connections=conns, seconds=seconds or args.duration, **common)
-        for _ in range(repeat)
-    ]
-    result = max(runs, key=lambda r: r.rps)
-    if repeat > 1:
-        print(
-            f"  {scenario.name}: req/s of the {repeat} runs: "
-            + ", ".join(f"{r.rps:,.0f}" for r in runs),
-            flush=True,
-        )
+def show(name: str, connections: int, result: wrkrun.Result) -> None:
     print(
-        f"  {scenario.name} @{conns}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
+        f"  {name} @{connections}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
         f"p99 {result.p99_ms:.2f} ms, non-2xx {result.status}, socket errors {result.socket_errors}"
         f" (connect {result.connect}, read {result.read}, write {result.write}, "
         f"timeout {result.timeout})",
         flush=True,
     )
-    return result
 
 
-def storm(server: servers.Server, name: str, args: argparse.Namespace, run: Run) -> None:
-    """The scenario at many connections for a longer time, when it is one of :data:`STORM`."""
-    if name in STORM and args.storm_duration > 0 and wanted(by_name(name), args):
-        result = measure(
-            server,
-            by_name(name),
-            args,
-            run,
-            connections=args.storm_connections,
-            seconds=args.storm_duration,
-        )
-        if result:
-            run.storms[name] = result
+def time_one(
+    server: servers.Server,
+    scenario: Scenario,
+    args: argparse.Namespace,
+    connections: int,
+    seconds: float,
+) -> wrkrun.Result:
+    """Warm-up (not recorded), then one timed wrk run."""
+    base = f"http://{servers.HOST}:{server.port}"
+    common = {"threads": args.threads, "timeout_s": args.timeout, "rows": args.rows}
+    if args.warmup > 0:
+        wrkrun.run(scenario, base, connections=connections, seconds=args.warmup, **common)
+    return wrkrun.run(scenario, base, connections=connections, seconds=seconds, **common)
 
 
 def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, run: Run) -> None:
@@ -261,93 +254,92 @@ def role(pid: int, pids: list[int]) -> str:
     return "helper" if "resource_tracker" in servers.cmdline(pid) else "worker"
 
 
-def bench_ours(
-    args: argparse.Namespace, work: Path, directory: Path, run: Run
-) -> tuple[bytes, str]:
-    server, shown = start_ours(args, work, directory)
+def start_all(
+    args: argparse.Namespace, work: Path, directory: Path, run: Run, stack: ExitStack
+) -> dict[str, servers.Server]:
+    """Every server of the run, up at once (idle ones cost nothing), so that the scenarios can be
+    timed in interleaved rounds: a change in the machine's other load then hits all of them alike."""
+    ours, shown = start_ours(args, work, directory)
+    stack.enter_context(servers.running(ours))
     run.notes["ours-cmd"] = shown
     print(f"ours: {shown}", flush=True)
     hit = by_name("thunderbird-hit")
-    static_body, media_type = b"", ""
-    with servers.running(server):
-        path, _, _ = hit.for_row(1)
-        run.startup_s = server.wait_answer(path, limit=60)
-        print(f"  start-up (process start → first right answer): {run.startup_s:.2f} s", flush=True)
-        time.sleep(1)  # every worker up, not only the first
-        _, static_body, media_type = probe(server, hit)
-        for scenario in SCENARIOS:
-            if scenario.target == OURS and wanted(scenario, args):
-                result = measure(server, scenario, args, run)
-                if result:
-                    run.results[scenario.name] = result
-        storm(server, "thunderbird-hit", args, run)
-        if not args.no_static:
-            bench_proxied(args, work, server, run)
-        if args.profile > 0:
-            profile_ours(server, args, work, run)
-        pids = server.processes()
-        for pid in pids:
-            rss = servers.peak_rss_mb(pid)
-            if rss is not None:
-                run.rss.append((role(pid, pids), rss))
-    return static_body, media_type
+    run.startup_s = ours.wait_answer(hit.for_row(1)[0], limit=60)
+    print(f"  start-up (process start → first right answer): {run.startup_s:.2f} s", flush=True)
+    time.sleep(1)  # every worker up, not only the first
+    started = {OURS: ours}
+    status, body, media_type = probe(ours, hit)
+    if not args.no_static:
+        proxy = stack.enter_context(
+            servers.running(servers.start_proxy(work, ours.port, args.proxy_max_conns))
+        )
+        proxy.wait_answer(hit.for_row(1)[0], limit=30)
+        started[PROXIED] = proxy
+        print(
+            f"ours behind caddy reverse_proxy (max_conns_per_host {args.proxy_max_conns or 'unlimited'})"
+        )
+        if status == "ok":
+            path = by_name("static-file").for_row(0)[0]
+            static = stack.enter_context(
+                servers.running(servers.start_static(work, body, media_type, path))
+            )
+            static.wait_answer(path, limit=30)
+            started[STATIC] = static
+            print("static ceiling: caddy file-server, the bytes of our thunderbird-hit answer")
+    if not args.no_peer and (BENCH / ".venv" / "bin" / "gunicorn").exists():
+        from autoconfig.profiles import load
+
+        provider = next(p for p in load(PROJECT / "profiles") if DOMAIN in p.domains)
+        peer = stack.enter_context(
+            servers.running(servers.start_automx2(work, BENCH / ".venv", args.peer_workers))
+        )
+        servers.seed_automx2(peer, servers.automx2_seed(provider))
+        started[PEER] = peer
+        print(f"peer: automx2 under gunicorn, {args.peer_workers} workers", flush=True)
+    return started
 
 
-def bench_proxied(args: argparse.Namespace, work: Path, upstream: servers.Server, run: Run) -> None:
-    """Ours behind Caddy's reverse proxy: how it is deployed."""
-    chosen = [s for s in SCENARIOS if s.target == PROXIED and wanted(s, args)]
-    if not chosen:
-        return
-    proxy = servers.start_proxy(work, upstream.port)
-    print("ours behind caddy reverse_proxy", flush=True)
-    with servers.running(proxy):
-        proxy.wait_answer(chosen[0].for_row(1)[0], limit=30)
+def measure_all(args: argparse.Namespace, started: dict[str, servers.Server], run: Run) -> None:
+    """Probe each wanted scenario once, then time them in ``--repeat`` interleaved rounds (the best
+    round of each is kept), then the 1,000-connection runs."""
+    chosen = []
+    for scenario in SCENARIOS:
+        if not wanted(scenario, args):
+            continue
+        server = started.get(scenario.target)
+        if server is None:
+            run.notes[scenario.name] = f"{scenario.target} not started (see the options)"
+            continue
+        status, _, _ = probe(server, scenario)
+        if status == "ok":
+            chosen.append(scenario)
+        else:
+            run.notes[scenario.name] = status
+            print(f"  {scenario.name}: {status}", flush=True)
+    rounds = max(1, args.repeat)
+    for n in range(rounds):
+        if rounds > 1:
+            print(f"round {n + 1} of {rounds}", flush=True)
         for scenario in chosen:
-            result = measure(proxy, scenario, args, run)
-            if result:
+            result = time_one(
+                started[scenario.target], scenario, args, args.connections, args.duration
+            )
+            show(scenario.name, args.connections, result)
+            best = run.results.get(scenario.name)
+            if best is None or result.rps > best.rps:
                 run.results[scenario.name] = result
-            storm(proxy, scenario.name, args, run)
-
-
-def bench_static(
-    args: argparse.Namespace, work: Path, body: bytes, media_type: str, run: Run
-) -> None:
-    scenario = by_name("static-file")
-    if not body:
-        run.notes[scenario.name] = "no Thunderbird answer of ours to serve"
-        return
-    path, _, _ = scenario.for_row(0)
-    server = servers.start_static(work, body, media_type, path)
-    print("static ceiling: caddy file-server", flush=True)
-    with servers.running(server):
-        server.wait_answer(path, limit=30)
-        result = measure(server, scenario, args, run)
-        if result:
-            run.results[scenario.name] = result
-        storm(server, scenario.name, args, run)
-
-
-def bench_peer(args: argparse.Namespace, work: Path, run: Run) -> None:
-    from autoconfig.profiles import load
-
-    venv = BENCH / ".venv"
-    if not (venv / "bin" / "gunicorn").exists():
-        for s in SCENARIOS:
-            if s.target == PEER:
-                run.notes[s.name] = (
-                    "automx2 is not installed in bench/.venv (bench/run installs it)"
+    if args.storm_duration > 0:
+        for scenario in chosen:
+            if scenario.name in STORM:
+                result = time_one(
+                    started[scenario.target],
+                    scenario,
+                    args,
+                    args.storm_connections,
+                    args.storm_duration,
                 )
-        return
-    provider = next(p for p in load(PROJECT / "profiles") if "ac-aix-marseille.fr" in p.domains)
-    server = servers.start_automx2(work, venv, args.peer_workers)
-    print(f"peer: automx2 under gunicorn, {args.peer_workers} workers", flush=True)
-    with servers.running(server):
-        servers.seed_automx2(server, servers.automx2_seed(provider))
-        for scenario in SCENARIOS:
-            if scenario.target == PEER and wanted(scenario, args):
-                result = measure(server, scenario, args, run)
-                if result:
-                    run.results[scenario.name] = result
+                show(scenario.name, args.storm_connections, result)
+                run.storms[scenario.name] = result
 
 
 def version(dist: str, venv: Path | None = None) -> str:
@@ -487,6 +479,7 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
 def main(argv: list[str] | None = None) -> int:
     args = options(argv)
     signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
     wrkrun.require_wrk()
     if not args.no_static and not shutil.which("caddy"):
         raise SystemExit("error: caddy is not installed (Debian: apt-get install caddy)")
@@ -505,11 +498,17 @@ def main(argv: list[str] | None = None) -> int:
             "will skew the figures (use --repeat to keep the best of several runs)",
             flush=True,
         )
-    static_body, media_type = bench_ours(args, work, directory, run)
-    if not args.no_static and wanted(by_name("static-file"), args):
-        bench_static(args, work, static_body, media_type, run)
-    if not args.no_peer:
-        bench_peer(args, work, run)
+    with ExitStack() as stack:
+        started = start_all(args, work, directory, run, stack)
+        measure_all(args, started, run)
+        ours = started[OURS]
+        if args.profile > 0:
+            profile_ours(ours, args, work, run)
+        pids = ours.processes()
+        for pid in pids:
+            rss = servers.peak_rss_mb(pid)
+            if rss is not None:
+                run.rss.append((role(pid, pids), rss))
     run.load.append(os.getloadavg()[0])
     lines = figures(args, run, when)
     print("\n" + "\n".join(lines))

@@ -165,15 +165,25 @@ http://{HOST}:{port} {{
 """
 
 
-def start_proxy(work: Path, upstream: int) -> Server:
-    """Caddy as a plain HTTP reverse proxy in front of ``upstream`` (the Host header passes through)."""
+def proxy_caddyfile(port: int, upstream: int, max_conns: int) -> str:
+    """A plain HTTP reverse proxy (the Host header passes through); ``max_conns`` > 0 caps the
+    connections Caddy opens to the app (further requests wait for a free one)."""
+    transport = (
+        f" {{\n\t\ttransport http {{\n\t\t\tmax_conns_per_host {max_conns}\n\t\t}}\n\t}}"
+        if max_conns > 0
+        else ""
+    )
+    return (
+        f"{{\n\tadmin off\n\tauto_https off\n}}\nhttp://{HOST}:{port} {{\n\tbind {HOST}\n"
+        f"\treverse_proxy {HOST}:{upstream}{transport}\n}}\n"
+    )
+
+
+def start_proxy(work: Path, upstream: int, max_conns: int = 0) -> Server:
+    """Caddy's reverse proxy in front of ``upstream`` (see :func:`proxy_caddyfile`)."""
     port = free_port()
     config = work / "Caddyfile.proxy"
-    config.write_text(
-        f"{{\n\tadmin off\n\tauto_https off\n}}\nhttp://{HOST}:{port} {{\n\tbind {HOST}\n"
-        f"\treverse_proxy {HOST}:{upstream}\n}}\n",
-        encoding="utf-8",
-    )
+    config.write_text(proxy_caddyfile(port, upstream, max_conns), encoding="utf-8")
     env = {
         **os.environ,
         "HOME": str(work),
