@@ -369,7 +369,7 @@ def figures(args: argparse.Namespace, run: Run, when: str) -> list[str]:
         f"Ours: `{run.notes.get('ours-cmd', '?')}`, {args.rows:,}-row CSV directory. "
         f"Load: {args.connections} connections, {args.threads} wrk threads, {args.duration:g} s per "
         f"scenario after {args.warmup:g} s of warm-up"
-        + (f", best of {args.repeat} runs" if args.repeat > 1 else "")
+        + (f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else "")
         + f", {args.timeout:g} s timeout; addresses rotate through the directory. Load average "
         f"(1 min) before / after the run: {run.load[0]:.2f} / {run.load[1]:.2f}.",
         "",
