@@ -1,0 +1,524 @@
+"""The HTTP benchmark run by ``bench/run``: our service against the static-file ceiling and the peer
+automx2, every figure measured in the same run, printed, and appended to ``bench/RESULTS.md``.
+
+    bench/run [--duration 10] [--workers 2] [--storm-duration 60] [--label TEXT] … (--help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+
+import report
+import servers
+import spyprofile as pyspy
+import wrkrun
+from csv_load import write_directory
+from scenarios import (
+    DOMAIN,
+    OURS,
+    PEER,
+    PROXIED,
+    RATIOS,
+    SCENARIOS,
+    STATIC,
+    STORM,
+    Scenario,
+    by_name,
+)
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+PROBE_ROW = 4242
+
+TARGETS_RPS_VS_PEER = 10.0
+TARGET_RPS_VS_STATIC = 0.30
+TARGET_P99_VS_STATIC = 2.0
+TARGET_MOBILECONFIG_RPS = 1000.0
+TARGET_RSS_MB = 100.0
+TARGET_STARTUP_S = 1.0
+
+
+@dataclass
+class Run:
+    """Everything measured, filled in as the run goes."""
+
+    results: dict[str, wrkrun.Result] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    storms: dict[str, wrkrun.Result] = field(default_factory=dict)
+    startup_s: float | None = None
+    rss: list[tuple[str, float]] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)
+    """1-minute load average before and after: other work on the machine skews every figure."""
+
+
+def options(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--duration", type=float, default=10, help="seconds per scenario (default 10)")
+    p.add_argument("--warmup", type=float, default=2, help="unrecorded seconds before each (2)")
+    p.add_argument("--connections", type=int, default=50, help="connections (default 50)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of timed runs (scenarios interleaved); each scenario's best is kept (1)",
+    )
+    p.add_argument("--timeout", type=float, default=5, help="wrk timeout in seconds (default 5)")
+    p.add_argument("--storm-connections", type=int, default=1000, help="(default 1000)")
+    p.add_argument("--storm-duration", type=float, default=60, help="seconds, 0 skips (default 60)")
+    p.add_argument("--rows", type=int, default=100_000, help="directory rows (default 100000)")
+    p.add_argument("--workers", type=int, default=2, help="our worker processes (default 2)")
+    p.add_argument("--log-level", default="info", help="our log level (default info, as served)")
+    p.add_argument(
+        "--ours-cmd",
+        default="",
+        help="experiment: start ours with this command instead of `autoconfig serve` "
+        "({port} and {workers} are filled in; AUTOCONFIG_* point at the profiles and directory)",
+    )
+    p.add_argument(
+        "--proxy-max-conns",
+        type=int,
+        default=0,
+        help="cap on Caddy's connections to ours when proxying (default 0: Caddy's, unlimited)",
+    )
+    p.add_argument("--peer-workers", type=int, default=2, help="automx2's gunicorn workers (2)")
+    p.add_argument("--only", default="", help="comma-separated scenario names to run")
+    p.add_argument("--no-peer", action="store_true", help="skip automx2")
+    p.add_argument("--no-static", action="store_true", help="skip Caddy (static ceiling, proxy)")
+    p.add_argument(
+        "--profile", type=float, default=0, help="py-spy seconds per Thunderbird scenario"
+    )
+    p.add_argument("--label", default="", help="what this run tries (goes into RESULTS.md)")
+    p.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    p.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
+    return p.parse_args(argv)
+
+
+def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """Unwind (every server is stopped on the way out), deaf to further signals meanwhile."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+def wanted(scenario: Scenario, args: argparse.Namespace) -> bool:
+    return not args.only or scenario.name in args.only.split(",")
+
+
+def signing_options(work: Path, help_text: str) -> list[str]:
+    """A throw-away certificate for signed profiles, when this build's ``serve`` can sign."""
+    if "--signing-cert" not in help_text:
+        return []
+    cert, key = work / "signing.crt", work / "signing.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bench signing",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return ["--signing-cert", str(cert), "--signing-key", str(key)]
+
+
+def start_ours(args: argparse.Namespace, work: Path, directory: Path) -> tuple[servers.Server, str]:
+    port = servers.free_port()
+    env = {
+        **os.environ,
+        "AUTOCONFIG_PROFILES": str(PROJECT / "profiles"),
+        "AUTOCONFIG_DIRECTORY": str(directory),
+    }
+    if args.ours_cmd:
+        cmd = shlex.split(args.ours_cmd.format(port=port, workers=args.workers))
+    else:
+        autoconfig = str(PROJECT / ".venv" / "bin" / "autoconfig")
+        help_text = subprocess.run(
+            [autoconfig, "serve", "--help"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        cmd = [
+            autoconfig,
+            "serve",
+            "--directory",
+            str(directory),
+            "--host",
+            servers.HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            args.log_level,
+            *signing_options(work, help_text),
+        ]
+    shown = " ".join(c if c.startswith("-") or "/" not in c else Path(c).name for c in cmd)
+    return servers.Server("ours", cmd, port, work / "ours.log", env), shown
+
+
+def probe(server: servers.Server, scenario: Scenario) -> tuple[str, bytes, str]:
+    """``("ok", body, type)``, or a reason the scenario cannot be timed."""
+    path, body, expect = scenario.for_row(PROBE_ROW)
+    answer = servers.ask(server.port, scenario.method, path, scenario.headers, body)
+    if answer.status == 404:
+        return "not available in this build (404)", b"", ""
+    if answer.status != 200:
+        return f"probe failed: status {answer.status}: {answer.body[:120]!r}", b"", ""
+    if expect and expect.encode() not in answer.body:
+        return f"probe failed: answer lacks {expect!r}", b"", ""
+    if scenario.content_type and not answer.content_type.startswith(scenario.content_type):
+        return f"probe failed: Content-Type {answer.content_type!r}", b"", ""
+    return "ok", answer.body, answer.content_type
+
+
+def show(name: str, connections: int, result: wrkrun.Result) -> None:
+    print(
+        f"  {name} @{connections}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
+        f"p99 {result.p99_ms:.2f} ms, non-2xx {result.status}, socket errors {result.socket_errors}"
+        f" (connect {result.connect}, read {result.read}, write {result.write}, "
+        f"timeout {result.timeout})",
+        flush=True,
+    )
+
+
+def time_one(
+    server: servers.Server,
+    scenario: Scenario,
+    args: argparse.Namespace,
+    connections: int,
+    seconds: float,
+) -> wrkrun.Result:
+    """Warm-up (not recorded), then one timed wrk run."""
+    base = f"http://{servers.HOST}:{server.port}"
+    common = {"threads": args.threads, "timeout_s": args.timeout, "rows": args.rows}
+    if args.warmup > 0:
+        wrkrun.run(scenario, base, connections=connections, seconds=args.warmup, **common)
+    return wrkrun.run(scenario, base, connections=connections, seconds=seconds, **common)
+
+
+def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, run: Run) -> None:
+    py_spy = BENCH / ".venv" / "bin" / "py-spy"
+    pids = server.processes()
+    worker = next(pid for pid in pids if role(pid, pids) == "worker")
+    base = f"http://{servers.HOST}:{server.port}"
+    for name in ("thunderbird-hit", "thunderbird-generic"):
+        out = work / f"profile-{name}.txt"
+        spy = pyspy.start(py_spy, worker, args.profile, out, work / f"py-spy-{name}.log")
+        wrkrun.run(
+            by_name(name),
+            base,
+            connections=args.connections,
+            seconds=args.profile,
+            threads=args.threads,
+            timeout_s=args.timeout,
+            rows=args.rows,
+        )
+        spy.wait(timeout=args.profile + 30)
+        lines = [f"profile of one worker ({servers.cmdline(worker)[:60]}), {name}:"]
+        lines += pyspy.summary(out) if out.exists() else ["(py-spy wrote nothing)"]
+        run.profiles.append("\n".join(lines))
+        print("\n".join(lines), flush=True)
+
+
+def role(pid: int, pids: list[int]) -> str:
+    """What a process of our server is: the supervisor, a worker, or a helper of multiprocessing."""
+    if len(pids) == 1:
+        return "worker"
+    if pid == pids[0]:
+        return "supervisor"
+    return "helper" if "resource_tracker" in servers.cmdline(pid) else "worker"
+
+
+def start_all(
+    args: argparse.Namespace, work: Path, directory: Path, run: Run, stack: ExitStack
+) -> dict[str, servers.Server]:
+    """Every server of the run, up at once (idle ones cost nothing), so that the scenarios can be
+    timed in interleaved rounds: a change in the machine's other load then hits all of them alike."""
+    ours, shown = start_ours(args, work, directory)
+    stack.enter_context(servers.running(ours))
+    run.notes["ours-cmd"] = shown
+    print(f"ours: {shown}", flush=True)
+    hit = by_name("thunderbird-hit")
+    run.startup_s = ours.wait_answer(hit.for_row(1)[0], limit=60)
+    print(f"  start-up (process start → first right answer): {run.startup_s:.2f} s", flush=True)
+    time.sleep(1)  # every worker up, not only the first
+    started = {OURS: ours}
+    status, body, media_type = probe(ours, hit)
+    if not args.no_static:
+        proxy = stack.enter_context(
+            servers.running(servers.start_proxy(work, ours.port, args.proxy_max_conns))
+        )
+        proxy.wait_answer(hit.for_row(1)[0], limit=30)
+        started[PROXIED] = proxy
+        print(
+            f"ours behind caddy reverse_proxy (max_conns_per_host {args.proxy_max_conns or 'unlimited'})"
+        )
+        if status == "ok":
+            path = by_name("static-file").for_row(0)[0]
+            static = stack.enter_context(
+                servers.running(servers.start_static(work, body, media_type, path))
+            )
+            static.wait_answer(path, limit=30)
+            started[STATIC] = static
+            print("static ceiling: caddy file-server, the bytes of our thunderbird-hit answer")
+    if not args.no_peer and (BENCH / ".venv" / "bin" / "gunicorn").exists():
+        from autoconfig.profiles import load
+
+        provider = next(p for p in load(PROJECT / "profiles") if DOMAIN in p.domains)
+        peer = stack.enter_context(
+            servers.running(servers.start_automx2(work, BENCH / ".venv", args.peer_workers))
+        )
+        servers.seed_automx2(peer, servers.automx2_seed(provider))
+        started[PEER] = peer
+        print(f"peer: automx2 under gunicorn, {args.peer_workers} workers", flush=True)
+    return started
+
+
+def measure_all(args: argparse.Namespace, started: dict[str, servers.Server], run: Run) -> None:
+    """Probe each wanted scenario once, then time them in ``--repeat`` interleaved rounds (the best
+    round of each is kept), then the 1,000-connection runs."""
+    chosen = []
+    for scenario in SCENARIOS:
+        if not wanted(scenario, args):
+            continue
+        server = started.get(scenario.target)
+        if server is None:
+            run.notes[scenario.name] = f"{scenario.target} not started (see the options)"
+            continue
+        status, _, _ = probe(server, scenario)
+        if status == "ok":
+            chosen.append(scenario)
+        else:
+            run.notes[scenario.name] = status
+            print(f"  {scenario.name}: {status}", flush=True)
+    rounds = max(1, args.repeat)
+    for n in range(rounds):
+        if rounds > 1:
+            print(f"round {n + 1} of {rounds}", flush=True)
+        for scenario in chosen:
+            result = time_one(
+                started[scenario.target], scenario, args, args.connections, args.duration
+            )
+            show(scenario.name, args.connections, result)
+            best = run.results.get(scenario.name)
+            if best is None or result.rps > best.rps:
+                run.results[scenario.name] = result
+    if args.storm_duration > 0:
+        for scenario in chosen:
+            if scenario.name in STORM:
+                result = time_one(
+                    started[scenario.target],
+                    scenario,
+                    args,
+                    args.storm_connections,
+                    args.storm_duration,
+                )
+                show(scenario.name, args.storm_connections, result)
+                run.storms[scenario.name] = result
+
+
+def version(dist: str, venv: Path | None = None) -> str:
+    if venv is None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "?"
+    found = list((venv / "lib").glob(f"python*/site-packages/{dist}-*.dist-info"))
+    return found[0].name.split("-")[1].removesuffix(".dist") if found else "?"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def figures(args: argparse.Namespace, run: Run, when: str) -> list[str]:
+    venv = BENCH / ".venv"
+    lines = [
+        f"## {when}" + (f" — {args.label}" if args.label else ""),
+        "",
+        f"Machine: {report.machine()}. wrk {report.first_line(['wrk', '--version']).split()[1]}, "
+        f"{report.first_line(['caddy', 'version']).split()[0]} (Caddy), "
+        f"uvicorn {version('uvicorn')}, starlette {version('starlette')}, "
+        f"automx2 {version('automx2', venv)}, gunicorn {version('gunicorn', venv)}.",
+        "",
+        f"Ours: `{run.notes.get('ours-cmd', '?')}`, {args.rows:,}-row CSV directory. "
+        f"Load: {args.connections} connections, {args.threads} wrk threads, {args.duration:g} s per "
+        f"scenario after {args.warmup:g} s of warm-up"
+        + (f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else "")
+        + f", {args.timeout:g} s timeout; addresses rotate through the directory. Load average "
+        f"(1 min) before / after the run: {run.load[0]:.2f} / {run.load[1]:.2f}.",
+        "",
+    ]
+    rows = []
+    for scenario in SCENARIOS:
+        if not wanted(scenario, args):
+            continue
+        r = run.results.get(scenario.name)
+        if r is None:
+            note = run.notes.get(scenario.name, "not run")
+            rows.append([scenario.name, scenario.target, "-", "-", "-", "-", "-", note])
+        else:
+            rows.append(
+                [
+                    scenario.name,
+                    scenario.target,
+                    f"{r.rps:,.0f}",
+                    f"{r.p50_ms:.2f}",
+                    f"{r.p99_ms:.2f}",
+                    str(r.status),
+                    str(r.socket_errors),
+                    "",
+                ]
+            )
+    for name, s in run.storms.items():
+        rows.append(
+            [
+                f"{name} @{args.storm_connections} for {args.storm_duration:g} s",
+                by_name(name).target,
+                f"{s.rps:,.0f}",
+                f"{s.p50_ms:.2f}",
+                f"{s.p99_ms:.2f}",
+                str(s.status),
+                str(s.socket_errors),
+                f"{s.requests:,} requests; socket errors: connect {s.connect}, read {s.read}, "
+                f"write {s.write}, timeout {s.timeout}",
+            ]
+        )
+    header = ["scenario", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "socket errors", "note"]
+    lines += report.table(header, rows)
+    lines.append("")
+    workers = [mb for role, mb in run.rss if role == "worker"]
+    supervisor = [mb for role, mb in run.rss if role == "supervisor"]
+    startup = f"{run.startup_s:.2f} s" if run.startup_s is not None else "?"
+    lines.append(
+        f"Start-up (process start → first right answer): {startup}. Peak RSS per worker: "
+        + (", ".join(f"{mb:.0f} MB" for mb in workers) or "?")
+        + (f" (supervisor {supervisor[0]:.0f} MB)" if supervisor else "")
+        + "."
+    )
+    lines.append("")
+    ratio_rows, ratio = [], {}
+    for label, ours, base, what in RATIOS:
+        a, b = run.results.get(ours), run.results.get(base)
+        if a and b:
+            value = a.rps / b.rps if what == "rps" else a.p99_ms / b.p99_ms
+            ratio[label] = value
+            ratio_rows.append([label, f"{value:.2f}"])
+        else:
+            ratio_rows.append([label, "n/a (" + (ours if not a else base) + " not measured)"])
+    lines += report.table(["ratio", "value"], ratio_rows)
+    lines.append("")
+    lines += report.table(["target", "now", "verdict"], targets(run, ratio))
+    return lines
+
+
+def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
+    def r(label: str) -> float | None:
+        return ratio.get(label)
+
+    peer, static, p99 = (
+        r("Thunderbird GET: ours / automx2"),
+        r("Thunderbird GET: ours / static ceiling"),
+        r("p99 Thunderbird GET: ours / static"),
+    )
+    mobile = run.results.get("mobileconfig-signed")
+    workers = [mb for role, mb in run.rss if role == "worker"]
+    storm = run.storms.get("thunderbird-hit")
+    proxied = run.storms.get("thunderbird-hit-via-caddy")
+    rows = [
+        ["Thunderbird GET ≥ 10× automx2", f"{peer:.1f}×" if peer else "n/a"],
+        ["Thunderbird GET ≥ 30 % of static", f"{100 * static:.0f} %" if static else "n/a"],
+        ["p99 @50 ≤ 2× static p99", f"{p99:.2f}×" if p99 else "n/a"],
+        ["signed mobileconfig ≥ 1,000/s", f"{mobile.rps:,.0f}/s" if mobile else "n/a"],
+        ["0 errors @1,000 connections", f"{storm.errors} errors" if storm else "n/a"],
+        [
+            "0 errors @1,000 connections, behind Caddy",
+            f"{proxied.errors} errors" if proxied else "n/a",
+        ],
+        ["RSS ≤ 100 MB per worker", f"{max(workers):.0f} MB" if workers else "n/a"],
+        ["start-up ≤ 1 s", f"{run.startup_s:.2f} s" if run.startup_s is not None else "n/a"],
+    ]
+    oks = [
+        None if peer is None else peer >= TARGETS_RPS_VS_PEER,
+        None if static is None else static >= TARGET_RPS_VS_STATIC,
+        None if p99 is None else p99 <= TARGET_P99_VS_STATIC,
+        None if mobile is None else mobile.rps >= TARGET_MOBILECONFIG_RPS,
+        None if storm is None else storm.errors == 0,
+        None if proxied is None else proxied.errors == 0,
+        None if not workers else max(workers) <= TARGET_RSS_MB,
+        None if run.startup_s is None else run.startup_s <= TARGET_STARTUP_S,
+    ]
+    return [[*row, verdict(ok)] for row, ok in zip(rows, oks, strict=True)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options(argv)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    wrkrun.require_wrk()
+    if not args.no_static and not shutil.which("caddy"):
+        raise SystemExit("error: caddy is not installed (Debian: apt-get install caddy)")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    work = BENCH / "out" / "last"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    run = Run()
+    directory = work / "staff.csv"
+    write_directory(directory, args.rows)
+    run.load.append(os.getloadavg()[0])
+    print(f"{when}: {report.machine()}; logs in {work}", flush=True)
+    if run.load[0] > 0.5:
+        print(
+            f"warning: load average {run.load[0]:.2f} before the run: other work on this machine "
+            "will skew the figures (use --repeat to keep the best of several runs)",
+            flush=True,
+        )
+    with ExitStack() as stack:
+        started = start_all(args, work, directory, run, stack)
+        measure_all(args, started, run)
+        ours = started[OURS]
+        if args.profile > 0:
+            profile_ours(ours, args, work, run)
+        pids = ours.processes()
+        for pid in pids:
+            rss = servers.peak_rss_mb(pid)
+            if rss is not None:
+                run.rss.append((role(pid, pids), rss))
+    run.load.append(os.getloadavg()[0])
+    lines = figures(args, run, when)
+    print("\n" + "\n".join(lines))
+    if run.profiles:
+        lines += ["", "```", *"\n\n".join(run.profiles).splitlines(), "```"]
+    if not args.no_record:
+        report.append(args.results, lines)
+        print(f"\nappended to {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The table of load scenarios: what is asked, of which server, and what a right answer contains.
+
+A new endpoint is one row. ``{i}`` in a path or a body stands for a row number of the generated
+directory: wrk's Lua script rotates through them, so every request names a different person and
+no single answer sits in a cache. A scenario of ours is probed once before it is timed: a 404
+reports it as "not available in this build" (the endpoint comes with another branch), anything
+else that is not a right answer is reported as a failed probe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OURS = "ours"
+PROXIED = "ours via caddy"
+STATIC = "static"
+PEER = "automx2"
+
+DOMAIN = "ac-aix-marseille.fr"
+ADDRESS = "prenom{i}.nom{i}%40" + DOMAIN
+"""The directory rows are ``prenom<i>.nom<i>@<domain>`` with the login ``pn<i:06d>``."""
+
+AUTODISCOVER_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">'
+    "<Request><EMailAddress>prenom{i}.nom{i}@" + DOMAIN + "</EMailAddress>"
+    "<AcceptableResponseSchema>"
+    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+    "</AcceptableResponseSchema></Request></Autodiscover>\n"
+)
+XML_POST = (("Content-Type", "text/xml; charset=utf-8"),)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    target: str
+    """Which server answers: ours, the static file (Caddy) or the peer (automx2)."""
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    expect: str = ""
+    """Text the probe's answer must contain (``{i}`` formatted as for the path: ``{i:06d}`` …)."""
+    content_type: str = ""
+    """The start of the probe's Content-Type."""
+    needs: str = ""
+    """A ``serve`` option this scenario needs (given when the build has it)."""
+
+    def for_row(self, i: int) -> tuple[str, str, str]:
+        """Path, body and expected text for directory row ``i``."""
+        return (
+            self.path.replace("{i}", str(i)),
+            self.body.replace("{i}", str(i)),
+            self.expect.format(i=i),
+        )
+
+
+SCENARIOS = (
+    # --- ours, available on every build -------------------------------------------------------
+    Scenario(
+        "thunderbird-hit",
+        OURS,
+        "GET",
+        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+        expect="<username>pn{i:06d}</username>",
+        content_type="text/xml",
+    ),
+    Scenario(
+        "thunderbird-generic",
+        OURS,
+        "GET",
+        "/.well-known/autoconfig/mail/config-v1.1.xml",
+        headers=(("Host", "autoconfig." + DOMAIN),),
+        expect="<username>%EMAILLOCALPART%</username>",
+        content_type="text/xml",
+    ),
+    # --- ours, measured once the build answers them (404 = "not available in this build") -----
+    Scenario(
+        "autodiscover-post",
+        OURS,
+        "POST",
+        "/autodiscover/autodiscover.xml",
+        headers=XML_POST,
+        body=AUTODISCOVER_BODY,
+        expect="pn{i:06d}",
+        content_type="text/xml",
+    ),
+    Scenario(
+        "mobileconfig-signed",
+        OURS,
+        "GET",
+        "/mobileconfig?email=" + ADDRESS,
+        expect="pn{i:06d}",
+        content_type="application/x-apple-aspen-config",
+        needs="--signing-cert",
+    ),
+    Scenario("help-home", OURS, "GET", "/aide/", content_type="text/html"),
+    # --- ours behind Caddy's reverse proxy, as deployed (issue 7's Caddyfile) ----------------
+    Scenario(
+        "thunderbird-hit-via-caddy",
+        PROXIED,
+        "GET",
+        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+        expect="<username>pn{i:06d}</username>",
+        content_type="text/xml",
+    ),
+    # --- the ceiling: the thunderbird-hit answer's bytes as a static file, same requests ----------
+    Scenario(
+        "static-file",
+        STATIC,
+        "GET",
+        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+        expect="imap." + DOMAIN,
+        content_type="text/xml",
+    ),
+    # --- the peer, seeded with the same profile -----------------------------------------------
+    Scenario(
+        "automx2-thunderbird",
+        PEER,
+        "GET",
+        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+        expect="<hostname>imap." + DOMAIN + "</hostname>",
+    ),
+    Scenario(
+        "automx2-autodiscover",
+        PEER,
+        "POST",
+        "/autodiscover/autodiscover.xml",
+        headers=XML_POST,
+        body=AUTODISCOVER_BODY,
+        expect="imap." + DOMAIN,
+    ),
+)
+
+STORM = ("thunderbird-hit", "thunderbird-hit-via-caddy", "static-file")
+"""The scenarios also run at 1,000 connections: ours (alone, and behind Caddy as deployed), and the
+static file to show what this machine and wrk themselves sustain at that many connections."""
+
+RATIOS = (
+    # (label, ours, baseline, what): what = "rps" (ours / baseline) or "p99" (ours / baseline)
+    ("Thunderbird GET: ours / automx2", "thunderbird-hit", "automx2-thunderbird", "rps"),
+    ("Autodiscover POST: ours / automx2", "autodiscover-post", "automx2-autodiscover", "rps"),
+    ("Thunderbird GET: ours / static ceiling", "thunderbird-hit", "static-file", "rps"),
+    ("Thunderbird generic: ours / static ceiling", "thunderbird-generic", "static-file", "rps"),
+    ("p99 Thunderbird GET: ours / static", "thunderbird-hit", "static-file", "p99"),
+    (
+        "Thunderbird GET: behind Caddy / alone",
+        "thunderbird-hit-via-caddy",
+        "thunderbird-hit",
+        "rps",
+    ),
+)
+
+
+def by_name(name: str) -> Scenario:
+    for scenario in SCENARIOS:
+        if scenario.name == name:
+            return scenario
+    raise KeyError(name)
