@@ -20,22 +20,16 @@ ensure_packages() {
 
 # Create .venv (if needed) and install the project into it with the given extras.
 ensure_venv() {
-    local extras=$1
+    local extras=$1 spec="."
+    [ -n "$extras" ] && spec=".[${extras}]"
     if [ ! -x .venv/bin/python ]; then
         python3 -m venv .venv
     fi
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${extras}]" 2>&1 \
-        | grep -v "^WARNING: Location" >&2 || true
-    .venv/bin/python -c "import autoconfig" || { echo "error: the project did not install into .venv" >&2; exit 1; }
-}
-
-# Install the test-only npm packages of package.json (axe-core) into node_modules/, when missing or
-# when package.json changed since the last install.
-# npm comes with some nodejs builds and is a separate Debian package otherwise.
-ensure_node_modules() {
-    command -v npm >/dev/null || ensure_packages <(echo npm)
-    if [ ! -f node_modules/.installed ] || [ package.json -nt node_modules/.installed ]; then
-        npm install --no-audit --no-fund --ignore-scripts --loglevel=error >&2
-        touch node_modules/.installed
+    # The callers run with pipefail: a failing pip fails the whole pipeline.
+    if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 \
+        | { grep -v "^WARNING: Location" >&2 || true; }; then
+        echo "error: pip could not install the project into .venv (see above)" >&2
+        exit 1
     fi
+    .venv/bin/python -c "import autoconfig" || { echo "error: the project did not install into .venv" >&2; exit 1; }
 }
