@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+_SPACE = re.compile(r"\s")
 MAX_LOGIN = 256
 MAX_NAME = 256
 
@@ -22,7 +24,7 @@ def check_login(value: str) -> str | None:
         return "login is empty"
     if len(value) > MAX_LOGIN:
         return f"login is {len(value)} characters long (expected at most {MAX_LOGIN})"
-    if not value.isprintable() or any(c.isspace() for c in value):
+    if not value.isprintable() or _SPACE.search(value):
         return "login contains spaces or control characters"
     return None
 
