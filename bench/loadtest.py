@@ -92,8 +92,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--proxy-max-conns",
         type=int,
-        default=0,
-        help="cap on Caddy's connections to ours when proxying (default 0: Caddy's, unlimited)",
+        default=64,
+        help="cap on Caddy's connections to ours when proxying (default 64, as the project's "
+        "Caddyfile sets; 0: unlimited)",
     )
     p.add_argument("--peer-workers", type=int, default=2, help="automx2's gunicorn workers (2)")
     p.add_argument("--only", default="", help="comma-separated scenario names to run")
