@@ -27,6 +27,9 @@ MAX_LABEL = 63
 _LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\U0010FFFF]+")
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\x9f\ufffd]")
+# The common case, checked in one pass: an ASCII dot-atom before the '@', LDH labels after it.
+_ATOM = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"
+_SIMPLE_RE = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@([A-Za-z0-9.-]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,23 @@ def parse(text: str) -> Address:
             f"address is {len(text)} characters long (expected at most {MAX_ADDRESS})"
         )
     text = text.strip()
+    simple = _SIMPLE_RE.fullmatch(text)
+    if simple:
+        local, domain_text = simple.groups()
+    else:
+        local, domain_text = _split(text)
+    if len(local.encode()) > MAX_LOCAL:
+        raise AddressError(
+            f"the part before the '@' is {len(local.encode())} bytes long (expected at most {MAX_LOCAL})"
+        )
+    domain = normalise_domain(domain_text)
+    if len(local.encode()) + 1 + len(domain) > MAX_ADDRESS:
+        raise AddressError(f"address is longer than {MAX_ADDRESS} characters")
+    return Address(local, domain)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """The local part and domain of an address outside the common case, or AddressError."""
     if not text:
         raise AddressError("address is empty (expected name@domain)")
     if _CONTROL_RE.search(text):
@@ -73,14 +93,7 @@ def parse(text: str) -> Address:
             "the part before the '@' contains characters an address cannot hold "
             "(expected letters, digits, dots and !#$%&'*+-/=?^_`{|}~)"
         )
-    if len(local.encode()) > MAX_LOCAL:
-        raise AddressError(
-            f"the part before the '@' is {len(local.encode())} bytes long (expected at most {MAX_LOCAL})"
-        )
-    domain = normalise_domain(domain_text)
-    if len(local.encode()) + 1 + len(domain) > MAX_ADDRESS:
-        raise AddressError(f"address is longer than {MAX_ADDRESS} characters")
-    return Address(local, domain)
+    return local, domain_text
 
 
 def normalise_domain(text: str) -> str:

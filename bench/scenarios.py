@@ -83,8 +83,8 @@ SCENARIOS = (
         "/autodiscover/autodiscover.xml",
         headers=XML_POST,
         body=AUTODISCOVER_BODY,
-        expect="pn{i:06d}",
-        content_type="text/xml",
+        expect="<LoginName>pn{i:06d}</LoginName>",
+        content_type="application/xml",
     ),
     Scenario(
         "mobileconfig-signed",
@@ -95,7 +95,14 @@ SCENARIOS = (
         content_type="application/x-apple-aspen-config",
         needs="--signing-cert",
     ),
-    Scenario("help-home", OURS, "GET", "/aide/", content_type="text/html"),
+    Scenario(
+        "help-home",
+        OURS,
+        "GET",
+        "/aide/",
+        headers=(("Host", "autoconfig." + DOMAIN),),
+        content_type="text/html",
+    ),
     # --- ours behind Caddy's reverse proxy, as deployed (issue 7's Caddyfile) ----------------
     Scenario(
         "thunderbird-hit-via-caddy",

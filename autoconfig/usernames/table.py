@@ -53,8 +53,8 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
         raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     with handle:
         try:
-            reader = csv.DictReader(handle)
-            columns = [c.strip().casefold() for c in reader.fieldnames or []]
+            reader = csv.reader(handle)
+            columns = [c.strip().casefold() for c in next(reader, [])]
             missing = [c for c in REQUIRED_COLUMNS if c not in columns]
             if missing:
                 raise DirectoryError(
@@ -62,10 +62,16 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
                     f"(expected at least: {', '.join(REQUIRED_COLUMNS)}; found: "
                     f"{', '.join(columns) or 'nothing'})"
                 )
-            reader.fieldnames = columns
+            email = columns.index("email")
+            login = columns.index("login")
+            name = columns.index("name") if "name" in columns else None
             for row in reader:
+                if not row:
+                    continue  # a blank line
                 line = reader.line_num
-                entry_key = _row(row, line, problems)
+                entry_key = _row(
+                    _cell(row, email), _cell(row, login), _cell(row, name), line, problems
+                )
                 if entry_key is None:
                     continue
                 key, entry = entry_key
@@ -84,12 +90,13 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
         raise DirectoryError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(shown) + more)
 
 
+def _cell(row: list[str], index: int | None) -> str:
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
 def _row(
-    row: dict[str | None, str | None], line: int, problems: list[str]
+    email: str, login: str, name: str, line: int, problems: list[str]
 ) -> tuple[str, Entry] | None:
-    email = (row.get("email") or "").strip()
-    login = (row.get("login") or "").strip()
-    name = (row.get("name") or "").strip()
     try:
         key = parse(email).key
     except AddressError as exc:
