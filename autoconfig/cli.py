@@ -26,6 +26,7 @@ from autoconfig.lookupoptions import lookup_options
 from autoconfig.model import Provider
 from autoconfig.service import Query, Service
 from autoconfig.settings import LookupSettings, Settings, default_profiles
+from autoconfig.usernames import check_directory
 
 EXIT = {
     errors.ConfigError: 2,
@@ -175,7 +176,11 @@ def serve(
     from autoconfig.logs import log_config
 
     logging.config.dictConfig(log_config(log_level))
-    service = Service.load(settings)
+    # The workers load the directory in full (checking every row) as they start; here only
+    # what makes a clear error cheaply, so the service starts within a second.
+    service = Service.load(replace(settings, directory=None))
+    if directory:
+        check_directory(directory, lookup)
     if service.signer is None:
         log.warning("Apple profiles are served unsigned: no signing certificate (--signing-cert)")
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from typing import Any
 
 from uvicorn.config import STARTUP_FAILURE, Config
@@ -45,32 +46,45 @@ class Supervisor(Multiprocess):
         while len(self.processes) < self.processes_num:
             self.processes.append(self._spawn())
 
+    failed = False
+    """Set when no worker could start: the service stops with uvicorn's start-up failure status."""
+
     def keep_subprocess_alive(self) -> None:
         if self.should_exit.is_set():
             return
-        for process in tuple(self.processes):
-            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
-                continue
+        dead = [
+            p
+            for p in self.processes
+            if not p.is_alive(timeout=self.config.timeout_worker_healthcheck)
+        ]
+        for process in dead:
             process.kill()
             process.join()
             self.processes.remove(process)
-            if process.exitcode == STARTUP_FAILURE:
-                if not self.processes:
-                    log.error("no worker could start: stopping")
-                    self.should_exit.set()
-                    return
-                log.error(
-                    "a new worker could not load the profiles or the directory; %d worker(s) "
-                    "go on serving; fix the files and send SIGHUP to try again",
-                    len(self.processes),
-                )
-                continue
-            log.info("worker %s died; starting another", process.pid)
-            self.processes.append(self._spawn())
+        refused = [p for p in dead if p.exitcode == STARTUP_FAILURE]
+        if refused and not self.processes:
+            log.error("no worker could load the profiles or the directory: stopping")
+            self.failed = True
+            self.should_exit.set()
+            return
+        if refused:
+            log.error(
+                "%d new worker(s) could not load the profiles or the directory; %d worker(s) "
+                "go on serving; fix the files and send SIGHUP to try again",
+                len(refused),
+                len(self.processes),
+            )
+        for process in dead:
+            if process not in refused:
+                log.info("worker %s died; starting another", process.pid)
+                self.processes.append(self._spawn())
 
 
 def run_workers(**options: Any) -> None:
     """Like ``uvicorn.run(..., workers=N)``, with :class:`Supervisor` in charge."""
     config = Config(**options)
     socket = config.bind_socket()
-    Supervisor(config, sockets=[socket]).run()
+    supervisor = Supervisor(config, sockets=[socket])
+    supervisor.run()
+    if supervisor.failed:
+        sys.exit(STARTUP_FAILURE)

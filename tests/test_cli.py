@@ -135,3 +135,30 @@ def test_usage_errors_are_reported_by_click() -> None:
     result = autoconfig("serve", "--port", "70000")
     assert result.returncode == 2
     assert b"70000 is not in the range" in result.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_stops_when_the_directory_has_a_bad_row(tmp_path: Path, workers: str) -> None:
+    """The rows are checked by the workers as they load them: no worker starts, so the service
+    stops with the start-up failure status and the reason in its log."""
+    from tests.test_serve import free_port
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "email,login\npierre.dupont@ac-aix-marseille.fr,pdupont\nnope,x\n", encoding="utf-8"
+    )
+    result = autoconfig(
+        "serve", "--directory", str(bad), "--port", str(free_port()), "--workers", workers
+    )
+    assert result.returncode == 3
+    err = result.stderr.decode()
+    assert "line 3: email: address has 0 '@' signs" in err
+    assert "Traceback" not in err
+
+
+def test_serve_refuses_a_directory_without_its_columns_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("mail,uid\na@b.fr,x\n", encoding="utf-8")
+    result = autoconfig("serve", "--directory", str(bad), "--port", "1")
+    assert result.returncode == 3
+    assert "lacks the column(s) email, login" in result.stderr.decode()

@@ -38,6 +38,18 @@ class Directory(Protocol):
         ...
 
 
+def check_directory(spec: str, settings: LookupSettings | None = None) -> None:
+    """The quick check ``serve`` makes before starting its workers: the kind of directory, that
+    it opens, and for a CSV file its header. Each worker then loads it in full, checking every
+    row, and does not start if one is bad."""
+    from autoconfig.usernames.table import check_csv_header
+
+    if Path(spec).suffix.lower() == ".csv":
+        check_csv_header(Path(spec))
+    else:
+        open_directory(spec, settings).close()
+
+
 def open_directory(spec: str, settings: LookupSettings | None = None) -> Directory:
     """Open the backend named by ``spec``: a ``.csv`` file, a ``.sqlite``/``.sqlite3``/``.db`` file,
     or an ``ldap://``/``ldaps://`` URL (connecting as ``settings`` say, on first use)."""

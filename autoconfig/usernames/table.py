@@ -54,14 +54,7 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
     with handle:
         try:
             reader = csv.reader(handle)
-            columns = [c.strip().casefold() for c in next(reader, [])]
-            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-            if missing:
-                raise DirectoryError(
-                    f"{path}: the header row lacks the column(s) {', '.join(missing)} "
-                    f"(expected at least: {', '.join(REQUIRED_COLUMNS)}; found: "
-                    f"{', '.join(columns) or 'nothing'})"
-                )
+            columns = _columns(reader, path)
             email = columns.index("email")
             login = columns.index("login")
             name = columns.index("name") if "name" in columns else None
@@ -88,6 +81,33 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
             f"\n… and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
         )
         raise DirectoryError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(shown) + more)
+
+
+def _columns(reader: Iterator[list[str]], path: Path) -> list[str]:
+    """The header row's column names, or :class:`DirectoryError` if it lacks a required one."""
+    columns = [c.strip().casefold() for c in next(reader, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise DirectoryError(
+            f"{path}: the header row lacks the column(s) {', '.join(missing)} "
+            f"(expected at least: {', '.join(REQUIRED_COLUMNS)}; found: "
+            f"{', '.join(columns) or 'nothing'})"
+        )
+    return columns
+
+
+def check_csv_header(path: Path) -> None:
+    """Check, without reading the rows, that ``path`` is a readable CSV directory with the
+    required columns (the rows are checked when the directory is loaded)."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
+    with handle:
+        try:
+            _columns(csv.reader(handle), path)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise DirectoryError(f"{path}: is not a readable UTF-8 CSV file: {exc}") from exc
 
 
 def _cell(row: list[str], index: int | None) -> str:

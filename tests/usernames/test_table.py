@@ -121,3 +121,15 @@ def test_sqlite_without_the_table(tmp_path: Path) -> None:
 def test_unknown_directory_kind(spec: str) -> None:
     with pytest.raises(ConfigError, match="is not a directory the service can read"):
         open_directory(spec)
+
+
+def test_header_check_reads_no_row(tmp_path: Path) -> None:
+    from autoconfig.usernames import check_directory
+
+    check_directory(str(csv_file(tmp_path, "email,login\nnot-an-address,x\n")))  # rows: later
+    with pytest.raises(DirectoryError, match="lacks the column"):
+        check_directory(str(csv_file(tmp_path, "mail,login\n", "other.csv")))
+    with pytest.raises(DirectoryError, match="cannot be opened"):
+        check_directory(str(tmp_path / "missing.csv"))
+    with pytest.raises(ConfigError, match="is not a directory the service can read"):
+        check_directory("staff.txt")

@@ -145,7 +145,7 @@ def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
         assert len(workers_of(app)) == 2
         edit(folder, "port = 993", "port = 99330")
         os.kill(min(workers_of(app)), signal.SIGKILL)
-        wait_until(lambda: "a new worker could not load" in app.log_text(), "the failed restart")
+        wait_until(lambda: "new worker(s) could not load" in app.log_text(), "the failed restart")
         assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
         assert app.process.poll() is None
         assert "cannot load: " in app.log_text()
