@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 
 from autoconfig.render import Rendered
 
-DEFAULT_SIZE = 4096
+DEFAULT_SIZE = 1024
 
 
 class RenderCache:

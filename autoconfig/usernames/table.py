@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from autoconfig.address import Address, parse
@@ -22,22 +22,44 @@ REQUIRED_COLUMNS = ("email", "login")
 MAX_REPORTED = 20
 
 
-class TableDirectory:
-    """Login IDs held in memory, keyed by normalised address."""
+SEPARATOR = "\t"
+"""Between the login and the name of a packed entry: neither can hold it (checked at load)."""
 
-    def __init__(self, entries: Mapping[str, Entry], description: str) -> None:
-        self._entries = dict(entries)
-        self._description = description
+
+def _pack(entry: Entry) -> str:
+    return f"{entry.login}{SEPARATOR}{entry.name}" if entry.name else entry.login
+
+
+def _unpack(packed: str) -> Entry:
+    login, _, name = packed.partition(SEPARATOR)
+    return Entry(login, name or None)
+
+
+class TableDirectory:
+    """Login IDs held in memory, keyed by normalised address.
+
+    Each entry is kept as one string (login, and name after a tab): for 100,000 people that is
+    about 10 MB less per worker than an object per entry, and lookups rebuild the small
+    :class:`Entry` they return.
+    """
+
+    def __init__(
+        self, entries: Mapping[str, Entry] | Iterable[tuple[str, Entry]], name: str
+    ) -> None:
+        pairs = entries.items() if isinstance(entries, Mapping) else entries
+        self._entries = {key: _pack(entry) for key, entry in pairs}
+        self._name = name
 
     @property
     def description(self) -> str:
-        return self._description
+        return f"{self._name} ({len(self)} entries)"
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def lookup(self, address: Address) -> Entry | None:
-        return self._entries.get(address.key)
+        packed = self._entries.get(address.key)
+        return _unpack(packed) if packed is not None else None
 
     def close(self) -> None:
         """Nothing to release: the table lives in memory."""
@@ -131,8 +153,7 @@ def _row(
 
 def load_csv(path: Path) -> TableDirectory:
     """Load a whole CSV directory into memory."""
-    entries = dict(read_csv(path))
-    return TableDirectory(entries, f"CSV table {path.name} ({len(entries)} entries)")
+    return TableDirectory(read_csv(path), f"CSV table {path.name}")
 
 
 class SqliteDirectory:
