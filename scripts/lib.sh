@@ -33,3 +33,14 @@ ensure_venv() {
     fi
     .venv/bin/python -c "import autoconfig" || { echo "error: the project did not install into .venv" >&2; exit 1; }
 }
+
+# Install the test-only npm packages of package.json (axe-core) into node_modules/, when missing or
+# when package.json changed since the last install.
+# npm comes with some nodejs builds and is a separate Debian package otherwise.
+ensure_node_modules() {
+    command -v npm >/dev/null || ensure_packages <(echo npm)
+    if [ ! -f node_modules/.installed ] || [ package.json -nt node_modules/.installed ]; then
+        npm install --no-audit --no-fund --ignore-scripts --loglevel=error >&2
+        touch node_modules/.installed
+    fi
+}
