@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -191,6 +193,22 @@ def lookups(port: int) -> dict[str, float]:
     return {k.split('"')[1]: v for k, v in found.items() if '"' in k}
 
 
+def port_below_ephemeral() -> int:
+    """A free port below the kernel's ephemeral range. While slapd is stopped the service keeps
+    connecting to its port; were that port in the ephemeral range, one of those connections could
+    get it as its own source port (a TCP self-connect, which succeeds) and hold it, so that slapd
+    could not listen there again."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(max(1024, low - 12_000), low), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind((servers.HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low} on {servers.HOST}")
+
+
 def ldap_scenarios(
     args: argparse.Namespace, work: Path, stack: ExitStack, which: list[str]
 ) -> list[Outcome]:
@@ -198,7 +216,8 @@ def ldap_scenarios(
         Person(f"pn{i:06d}", f"prenom{i}.nom{i}@{DOMAIN}", f"Prénom{i} Nom{i}", f"Prénom{i} Nom{i}")
         for i in range(args.people)
     ]
-    slapd = Slapd(work / "slapd", people, loglevel="0")
+    slapd = Slapd(work / "slapd", people, loglevel="none")
+    slapd.port = port_below_ephemeral()
     slapd.start()
     stack.callback(slapd.stop)
     print(f"slapd on 127.0.0.1:{slapd.port} with {args.people:,} people", flush=True)
@@ -391,7 +410,9 @@ def kill_scenario(args: argparse.Namespace, work: Path, stack: ExitStack) -> Out
     directory = work / "staff.csv"
     if not directory.exists():
         write_directory(directory, args.rows)
-    ports = [servers.free_port(), servers.free_port()]
+    ports = [port_below_ephemeral()]
+    while len(ports) < 2:
+        ports += [p for p in [port_below_ephemeral()] if p not in ports]
 
     def instance(n: int) -> servers.Server:
         cmd = serve_cmd(ports[n], args.instance_workers, str(directory), args)
