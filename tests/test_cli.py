@@ -141,7 +141,7 @@ def test_usage_errors_are_reported_by_click() -> None:
 def test_serve_stops_when_the_directory_has_a_bad_row(tmp_path: Path, workers: str) -> None:
     """The rows are checked by the workers as they load them: no worker starts, so the service
     stops with the start-up failure status and the reason in its log."""
-    from tests.test_serve import free_port
+    from tests.servers import free_port
 
     bad = tmp_path / "bad.csv"
     bad.write_text(

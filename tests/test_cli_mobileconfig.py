@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from autoconfig.settings import Settings
 from autoconfig.web import create_app
 from tests import pki
 from tests.conftest import DEMO, PIERRE, PROFILES
+from tests.servers import free_port
 
 START_TIMEOUT = 20.0
 
@@ -172,13 +172,6 @@ def test_serve_refuses_an_expired_certificate(
         f"error: {cert}: the certificate 'CN=old.example.org,O=Autoconfig test PKI' expired on"
         in err
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

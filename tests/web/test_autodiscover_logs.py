@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from autoconfig.xmlsafe import MAX_BYTES
 from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN, PROFILES
+from tests.servers import free_port
 from tests.web.test_autodiscover import MARKER, PASSWORD, PATHS, basic, post, request_body
 
 
@@ -71,13 +72,6 @@ def test_the_log_capture_would_see_a_leak(
     logging.getLogger("autoconfig.deep.module").debug("marker %s", MARKER)
     assert PASSWORD in caplog.text
     assert MARKER in caplog.text
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
