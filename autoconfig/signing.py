@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY = 2.0
 """Seconds between two checks of the files on disk."""
-CACHE_BYTES = 8 * 1024 * 1024
+CACHE_BYTES = 2 * 1024 * 1024
 """Upper bound of the signatures kept in memory."""
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
