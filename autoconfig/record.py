@@ -22,8 +22,9 @@ class RequestRecord:
     login: str = "-"
     """Where the login ID came from: directory, cache, template, fallback, or '-' (none asked)."""
     directory: str = "-"
-    """What the directory lookup gave: directory (a hit), cache, unknown, timeout, failed, busy,
-    limited (per-client limit reached), or '-' (the directory was not asked)."""
+    """What the directory lookup gave: directory (a hit), cache, unknown, timeout, failed,
+    resting (a failure less than a second ago), busy, limited (per-client limit reached), or '-'
+    (no directory lookup)."""
 
 
 def start() -> tuple[RequestRecord, Token[RequestRecord | None]]:

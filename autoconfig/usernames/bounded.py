@@ -6,8 +6,10 @@ with the profile's fallback login, and the lookup is dropped if it has not start
 queue is full too (a hung directory), the fallback goes out at once: threads and queued work never
 pile up. A lookup that finishes after its budget still fills the cache, so the next request finds
 the result. Concurrent requests for the same address share one lookup. Failures are counted and
-logged once per interval, never per request, and never with the address. The in-memory CSV table
-is read directly: it cannot be slow.
+logged once per interval, never per request, and never with the address. After a failure the
+directory is left alone for a second (``REST``), so a directory that is down is not asked by every
+request, and one that comes back is not flooded. The in-memory CSV table is read directly: it
+cannot be slow.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ THREADS = 4
 """Lookups running at once."""
 WAITING = 16
 """Lookups running or queued at once; more concurrent misses get the fallback at once."""
+REST = 1.0
+"""Seconds the directory is left alone after it failed (refused, errored): meanwhile misses get
+the fallback at once, and a directory that comes back is not met by every request at the same
+time. The first miss after the rest tries it again."""
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +60,7 @@ class Result:
 
 class Lookups:
     """The directory, wrapped. ``stats`` counts outcomes: directory, cache, unknown, failed,
-    timeout, busy, limited."""
+    resting, timeout, busy, limited."""
 
     def __init__(
         self,
@@ -78,6 +84,8 @@ class Lookups:
         self._failures = ThrottledLog(
             log, "directory lookups failing, answering with the fallback login", clock=clock
         )
+        self._clock = clock
+        self._resting_until = 0.0
 
     async def account(
         self, policy: LoginPolicy, address: Address | None, client: str | None
@@ -114,6 +122,8 @@ class Lookups:
             if cached is None:
                 return Result(None, Found.FALLBACK, "not in the directory (cached)")
             return Result(cached, Found.CACHE, "found (cached)")
+        if self._clock() < self._resting_until:
+            return self._failed("resting", f"the directory failed less than {REST:g} s ago")
         future = self._submit(address)
         if future is None:
             return self._failed("busy", f"{self.waiting} lookups already running or queued")
@@ -129,6 +139,7 @@ class Lookups:
     def _outcome(self, future: Future[Entry | None]) -> Result:
         exc = future.exception()
         if exc is not None:
+            self._resting_until = self._clock() + REST
             return self._failed(
                 "failed", str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
             )

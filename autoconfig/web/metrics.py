@@ -55,7 +55,8 @@ class Metrics:
         self.directory = Counter(
             "autoconfig_directory_lookups",
             "Directory lookups by outcome: directory (hit), cache, unknown (miss), timeout, "
-            "failed, busy (queue full) or limited (per-client limit reached).",
+            "failed, resting (not asked: it failed less than a second ago), busy (queue full) "
+            "or limited (per-client limit reached).",
             ["outcome"],
             registry=target,
         )

@@ -13,7 +13,7 @@ from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory
-from autoconfig.usernames.bounded import Lookups, Result
+from autoconfig.usernames.bounded import REST, Lookups, Result
 from autoconfig.usernames.entry import Entry
 from autoconfig.usernames.table import TableDirectory
 from tests.fakes import Clock, FakeDirectory
@@ -172,6 +172,7 @@ def test_failures_are_logged_once_per_interval(
         for _ in range(5):
             (result,) = find(wrapped, PIERRE)
             assert result.found is Found.FALLBACK
+            clock.advance(REST)  # each one past the rest, so each asks the directory
         clock.advance(30)
         find(wrapped, PIERRE)
         assert len(caplog.records) == 1
@@ -180,6 +181,7 @@ def test_failures_are_logged_once_per_interval(
         assert len(caplog.records) == 2
         assert "6 time(s)" in caplog.records[1].getMessage()
         directory.failing = False
+        clock.advance(REST)
         (back,) = find(wrapped, PIERRE)
         find(wrapped, MARIE)
     assert back.found is Found.DIRECTORY
@@ -195,8 +197,31 @@ def test_failures_are_not_cached(clock: Clock) -> None:
     wrapped = lookups(directory, clock)
     find(wrapped, PIERRE)
     directory.failing = False
+    clock.advance(REST)
     (result,) = find(wrapped, PIERRE)
     assert result.found is Found.DIRECTORY
+
+
+def test_a_failed_directory_rests_then_is_tried_again(clock: Clock) -> None:
+    """After a failure, misses get the fallback without asking the directory for REST seconds;
+    cached answers are still given; the first miss after the rest asks it again."""
+    directory = FakeDirectory(ENTRIES)
+    wrapped = lookups(directory, clock)
+    find(wrapped, MARIE)  # cached from now on
+    directory.failing = True
+    (failed,) = find(wrapped, PIERRE)
+    asked = len(directory.calls)
+    directory.failing = False
+    resting = find(wrapped, PIERRE, NOBODY)
+    (cached,) = find(wrapped, MARIE)
+    assert len(directory.calls) == asked  # not asked while resting
+    assert [r.detail.split(":")[0] for r in (failed, *resting)] == ["failed", "resting", "resting"]
+    assert cached.found is Found.CACHE
+    clock.advance(REST - 0.01)
+    assert find(wrapped, PIERRE)[0].found is Found.FALLBACK
+    clock.advance(0.02)
+    assert find(wrapped, PIERRE)[0].found is Found.DIRECTORY
+    assert wrapped.stats["resting"] == 3
 
 
 def test_in_memory_table_is_read_directly(clock: Clock) -> None:

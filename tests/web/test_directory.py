@@ -133,7 +133,8 @@ def test_directory_outage_gives_the_fallback_then_recovers(
             server.stop()  # down: connections refused
             assert login_of(client, marie) == "%EMAILLOCALPART%"
             assert login_of(client, pierre) == "%EMAILLOCALPART%"
-            assert service.lookups.stats["failed"] >= 2
+            assert service.lookups.stats["failed"] >= 1
+            assert service.lookups.stats["failed"] + service.lookups.stats["resting"] >= 2
             server.start()
             wait_for(client, marie, "mmartin3")
     finally:
