@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wrkrun import Result, lua_string, parse, require_wrk
+from wrkrun import Result, lua_string, parse, wrk_command
 
 TIMELINE = "FAULT-WRK-TL"
 STATUS = "FAULT-WRK-STATUS"
@@ -152,16 +152,7 @@ class Wrk:
         script = work / f"{name}.lua"
         script.write_text(lua_script(path, rows, markers, loopback), encoding="utf-8")
         self.log = work / f"{name}.wrk.txt"
-        self.cmd = [
-            require_wrk(),
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            f"--timeout={max(1, round(timeout_s))}s",
-            "-s",
-            str(script),
-            url,
-        ]
+        self.cmd = wrk_command(threads, connections, seconds, timeout_s, script, url)
         self.started = time.time()
         self.process = subprocess.Popen(
             self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -133,6 +133,22 @@ def require_wrk() -> str:
     return found
 
 
+def wrk_command(
+    threads: int, connections: int, seconds: float, timeout_s: float, script: Path, url: str
+) -> list[str]:
+    """The wrk command line of one bounded run with a Lua script."""
+    return [
+        require_wrk(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        f"--timeout={max(1, round(timeout_s))}s",
+        "-s",
+        str(script),
+        url,
+    ]
+
+
 def run(
     scenario: Scenario,
     base_url: str,
@@ -147,16 +163,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         script = Path(tmp) / f"{scenario.name}.lua"
         script.write_text(lua_script(scenario, rows), encoding="utf-8")
-        cmd = [
-            require_wrk(),
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            f"--timeout={max(1, round(timeout_s))}s",
-            "-s",
-            str(script),
-            base_url,
-        ]
+        cmd = wrk_command(threads, connections, seconds, timeout_s, script, base_url)
         done = subprocess.run(
             cmd, capture_output=True, text=True, timeout=seconds + timeout_s + 30, check=False
         )

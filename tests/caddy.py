@@ -4,7 +4,6 @@ internal CA, and curl to talk to it as a client on the Internet would (names res
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import STOP_TIMEOUT, App, free_port, require, serve, wait_until
+from tests.servers import App, free_port, require, serve, stop, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CADDYFILE = ROOT / "Caddyfile"
@@ -143,13 +142,7 @@ def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Cadd
         wait_until(up, "caddy to answer over https")
         yield caddy
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT)
+        stop(process)
 
 
 FRONT_DOMAIN = "ac-aix-marseille.fr"

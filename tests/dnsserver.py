@@ -3,7 +3,6 @@ zones the tests write: the output of ``autoconfig dns`` pasted into a zone, corr
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ import dns.exception
 import dns.message
 import dns.query
 
-from tests.servers import STOP_TIMEOUT, free_port, require, wait_until
+from tests.servers import free_port, require, stop, wait_until
 
 
 def zone_text(origin: str, records: str, extra: str = "") -> str:
@@ -97,10 +96,4 @@ def run_named(folder: Path, zones: dict[str, str]) -> Iterator[NameServer]:
         assert process.poll() is None, server.log.read_text(errors="replace")
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT)
+        stop(process)

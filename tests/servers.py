@@ -29,6 +29,19 @@ def free_port() -> int:
         return port
 
 
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """Stop a server the tests started: SIGTERM, then SIGKILL if it does not stop in time; its
+    exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+    return process.returncode
+
+
 def require(tool: str) -> str:
     """The path of a system tool, or a test failure naming the Debian package list."""
     path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
@@ -81,14 +94,7 @@ class App:
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL if it does not stop in time; the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-        return self.process.returncode
+        return stop(self.process)
 
 
 @contextmanager
