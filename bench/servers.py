@@ -179,11 +179,8 @@ def proxy_caddyfile(port: int, upstream: int, max_conns: int) -> str:
     )
 
 
-def start_proxy(work: Path, upstream: int, max_conns: int = 0) -> Server:
-    """Caddy's reverse proxy in front of ``upstream`` (see :func:`proxy_caddyfile`)."""
-    port = free_port()
-    config = work / "Caddyfile.proxy"
-    config.write_text(proxy_caddyfile(port, upstream, max_conns), encoding="utf-8")
+def _caddy(name: str, work: Path, config: Path, port: int) -> Server:
+    """Caddy run with ``config``, its state and log kept in ``work``."""
     env = {
         **os.environ,
         "HOME": str(work),
@@ -191,7 +188,15 @@ def start_proxy(work: Path, upstream: int, max_conns: int = 0) -> Server:
         "XDG_CONFIG_HOME": str(work),
     }
     cmd = ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"]
-    return Server("caddy-proxy", cmd, port, work / "caddy-proxy.log", env)
+    return Server(name, cmd, port, work / f"{name}.log", env)
+
+
+def start_proxy(work: Path, upstream: int, max_conns: int = 0) -> Server:
+    """Caddy's reverse proxy in front of ``upstream`` (see :func:`proxy_caddyfile`)."""
+    port = free_port()
+    config = work / "Caddyfile.proxy"
+    config.write_text(proxy_caddyfile(port, upstream, max_conns), encoding="utf-8")
+    return _caddy("caddy-proxy", work, config, port)
 
 
 def start_static(work: Path, body: bytes, media_type: str, url_path: str) -> Server:
@@ -202,14 +207,7 @@ def start_static(work: Path, body: bytes, media_type: str, url_path: str) -> Ser
     port = free_port()
     config = work / "Caddyfile"
     config.write_text(caddyfile(root, port, media_type), encoding="utf-8")
-    env = {
-        **os.environ,
-        "HOME": str(work),
-        "XDG_DATA_HOME": str(work),
-        "XDG_CONFIG_HOME": str(work),
-    }
-    cmd = ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"]
-    return Server("caddy", cmd, port, work / "caddy.log", env)
+    return _caddy("caddy", work, config, port)
 
 
 def automx2_seed(profile: object) -> dict[str, object]:

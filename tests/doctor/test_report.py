@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from autoconfig import cli
 from autoconfig.doctor import Check, Options, Status
@@ -101,6 +101,27 @@ def options(front: Front, server: NameServer, **changes: object) -> Options:
     return Options(**chosen)  # type: ignore[arg-type]
 
 
+def run_doctor(front: Front, server: NameServer) -> Result:
+    """``autoconfig doctor`` as an operator runs it against the test front and name server."""
+    return CliRunner().invoke(
+        cli.cli,
+        [
+            "doctor",
+            D,
+            "--address",
+            "127.0.0.1",
+            "--nameserver",
+            server.address,
+            "--port",
+            str(front.caddy.https_port),
+            "--ca-file",
+            str(front.caddy.root_certificate),
+            "--min-days",
+            "0",
+        ],
+    )
+
+
 def with_hosts(service: Service) -> Service:
     from dataclasses import replace
 
@@ -133,23 +154,7 @@ def test_zone_from_autoconfig_dns_passes_every_check(
 def test_doctor_command_exits_zero_and_prints_the_table(
     front: Front, nameservers: dict[str, NameServer]
 ) -> None:
-    result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--address",
-            "127.0.0.1",
-            "--nameserver",
-            nameservers["correct"].address,
-            "--port",
-            str(front.caddy.https_port),
-            "--ca-file",
-            str(front.caddy.root_certificate),
-            "--min-days",
-            "0",
-        ],
-    )
+    result = run_doctor(front, nameservers["correct"])
     assert result.exit_code == 0, result.output
     assert f"PASS  DNS SRV _autodiscover._tcp.{D}." in result.output
     assert "0 warnings, 0 failed" in result.output
@@ -174,23 +179,7 @@ def test_each_dns_mistake_fails_with_its_hint(
 def test_doctor_command_exits_non_zero_on_a_mistake(
     front: Front, nameservers: dict[str, NameServer], name: str
 ) -> None:
-    result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--address",
-            "127.0.0.1",
-            "--nameserver",
-            nameservers[name].address,
-            "--port",
-            str(front.caddy.https_port),
-            "--ca-file",
-            str(front.caddy.root_certificate),
-            "--min-days",
-            "0",
-        ],
-    )
+    result = run_doctor(front, nameservers[name])
     assert result.exit_code == 1
     assert f"FAIL  {MISTAKES[name].check}" in result.output
     assert "fix: " in result.output
