@@ -23,15 +23,13 @@ from autoconfig import autodiscover, record, xmlsafe
 from autoconfig.model import Account
 from autoconfig.render import autodiscover as render
 from autoconfig.service import Service
-from autoconfig.web.common import query, read_body
+from autoconfig.web.common import PRIVATE_CACHE, PUBLIC_CACHE, query, read_body
 
 XML_PATH = "/autodiscover/autodiscover.xml"
 JSON_PATHS = (
     "/autodiscover/autodiscover.json",
     "/autodiscover/autodiscover.json/v1.0/{address:path}",
 )
-PUBLIC_CACHE = "public, max-age=3600"
-PRIVATE_CACHE = "private, no-store"
 
 
 class AnyCaseRoute(Route):

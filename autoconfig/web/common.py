@@ -11,6 +11,11 @@ from autoconfig.errors import BodyTooLargeError
 from autoconfig.service import Query, Service
 from autoconfig.settings import Network
 
+PUBLIC_CACHE = "public, max-age=3600"
+"""Cache-Control of a client configuration that holds nothing personal (the generic answer)."""
+PRIVATE_CACHE = "private, no-store"
+"""Cache-Control of an answer about one person (a looked-up login, an address)."""
+
 
 def query(request: Request, address: str | None) -> Query:
     """The :class:`Query` of a request: the address it names, its ``Host``, and the client's address."""

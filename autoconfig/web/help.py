@@ -24,12 +24,11 @@ from autoconfig.model import Localized
 from autoconfig.service import Service
 from autoconfig.settings import data_dir
 from autoconfig.web import i18n, personal
-from autoconfig.web.common import query
+from autoconfig.web.common import PRIVATE_CACHE, query
 from autoconfig.web.pages import PAGES, ROOTS, Page, other_languages, pages_for
 
 STYLESHEET = "/assets/help.css"
 PUBLIC_CACHE = "public, max-age=300"
-PRIVATE_CACHE = "private, no-store"
 QUERY_FIELD = "email"
 
 

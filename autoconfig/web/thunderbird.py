@@ -8,15 +8,13 @@ from starlette.routing import Route
 
 from autoconfig import record
 from autoconfig.service import Service
-from autoconfig.web.common import query
+from autoconfig.web.common import PRIVATE_CACHE, PUBLIC_CACHE, query
 
 PATHS = (
     "/mail/config-v1.1.xml",
     "/.well-known/autoconfig/mail/config-v1.1.xml",
     "/v1.1/mail/config-v1.1.xml",
 )
-PUBLIC_CACHE = "public, max-age=3600"
-PRIVATE_CACHE = "private, no-store"
 
 
 async def config_v11(request: Request) -> Response:
