@@ -11,14 +11,19 @@
     │   └── XMLError                        a request body is not acceptable XML              → HTTP 400
     └── DirectoryError (OSError)            the login directory cannot be read
 
-The HTTP mapping lives in ``autoconfig.web.errors``; the CLI mapping in ``autoconfig.cli``.
-Each class also subclasses a builtin so callers that know nothing of ours still catch it sensibly.
+Each mapping of these classes to something else is a table keyed by class, read through
+:func:`for_class`: HTTP statuses in ``autoconfig.web.errors``, exit codes in ``autoconfig.cli``,
+Autodiscover error codes in ``autoconfig.formats.autodiscover``. Each class also subclasses a
+builtin so callers that know nothing of ours still catch it sensibly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class AutoconfigError(Exception):
@@ -71,3 +76,12 @@ class XMLError(RequestError):
 
 class DirectoryError(AutoconfigError, OSError):
     """The login directory cannot be read or is malformed."""
+
+
+def for_class(table: Mapping[Any, T], exc: BaseException, default: T) -> T:
+    """The value ``table`` gives the class of ``exc`` or its nearest parent; ``default`` when it
+    names none of them. The one walk over an exception's MRO that every mapping uses."""
+    for cls in type(exc).__mro__:
+        if cls in table:
+            return table[cls]
+    return default

@@ -1,22 +1,56 @@
 """The loaded service: the catalog of providers and the login directory, and the answers built
 from them. The HTTP app and the CLI both answer through this one object, so they agree byte for byte.
+
+Each answer comes back as an :class:`Answer`: the bytes, and the facts about how they were made
+(the provider, the account, what the directory did). The web layer records those facts for the
+access log and the metrics; nothing here writes request-scoped state.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from types import TracebackType
 
-from autoconfig import address, autodiscover, profiles, record
-from autoconfig.catalog import Catalog
+from autoconfig import address, profiles
 from autoconfig.errors import ConfigError, Problem, RequestError
-from autoconfig.model import Account, Provider
-from autoconfig.render import Rendered, mobileconfig, thunderbird
-from autoconfig.render import autodiscover as autodiscover_xml
-from autoconfig.render.cache import RenderCache
+from autoconfig.formats import Rendered, mobileconfig, thunderbird
+from autoconfig.formats import autodiscover as autodiscover_format
+from autoconfig.model import Account, Found, LoginSource, Provider
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer
 from autoconfig.usernames import Directory, open_directory
-from autoconfig.usernames.bounded import Lookups
+from autoconfig.usernames.bounded import Lookups, Outcome
+
+RENDER_CACHE_SIZE = 1024
+
+
+class RenderCache:
+    """Answers already built, reused for the same inputs: renderers are pure, so an answer depends
+    only on the provider and the few account values its renderer reads. Least-recently-used, at
+    most ``size`` of them (a generic answer per provider and one per looked-up login stay warm).
+    The cache belongs to one loaded service; a reload builds a new service and so a new cache."""
+
+    def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
+        self.size = size
+        self._answers: OrderedDict[Hashable, Rendered] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+        """The answer stored under ``key``, rendered by ``render()`` the first time."""
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+            return answer
+        answer = render()
+        self._answers[key] = answer
+        if len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +63,39 @@ class Query:
     client: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Whom a query is about: their provider, the account to answer with, and what the directory
+    did for it (``None``: not asked)."""
+
+    provider: Provider
+    account: Account
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer: its bytes and HTTP status, and how it was made. ``provider`` is ``None`` when
+    no provider was found; ``resolution`` is ``None`` when the answer is about nobody (an error
+    document, the Autodiscover v2 pointer)."""
+
+    rendered: Rendered
+    provider: Provider | None = None
+    resolution: Resolution | None = None
+    status: int = 200
+
+    @classmethod
+    def about(cls, rendered: Rendered, resolution: Resolution) -> Answer:
+        return cls(rendered, resolution.provider, resolution)
+
+    @property
+    def account(self) -> Account | None:
+        return self.resolution.account if self.resolution else None
+
+
 @dataclass(frozen=True)
 class Service:
-    catalog: Catalog
+    catalog: profiles.Catalog
     directory: Directory | None
     settings: Settings
     signer: Signer | None = None
@@ -39,7 +103,6 @@ class Service:
     """The directory bounded in time, cached and limited per client (built from the two above)."""
 
     renders: RenderCache = field(init=False, repr=False, default_factory=RenderCache)
-    """Answers already built, reused for the same provider and login (renderers are pure)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lookups", Lookups(self.directory, self.settings.lookup))
@@ -48,12 +111,23 @@ class Service:
     def load(cls, settings: Settings) -> Service:
         """Load and validate everything; raises :class:`~autoconfig.errors.ConfigError` or
         :class:`~autoconfig.errors.DirectoryError` before anything is served."""
-        catalog = Catalog(profiles.load(settings.profiles))
+        catalog = profiles.Catalog(profiles.load(settings.profiles))
         signer = open_signer(settings.signing_cert, settings.signing_key, settings.signing_chain)
         directory = (
             open_directory(settings.directory, settings.lookup) if settings.directory else None
         )
         return cls(catalog, directory, settings, signer)
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def close(self) -> None:
         self.lookups.close()
@@ -68,49 +142,74 @@ class Service:
             return self.catalog.lookup(parsed.domain), parsed
         return self.catalog.for_host(query.host or ""), None
 
-    async def account(
-        self, provider: Provider, parsed: address.Address | None, query: Query
-    ) -> Account:
-        """The account to answer with. Async so that slow directories can be bounded in time."""
-        return await self.lookups.account(provider.login, parsed, query.client)
-
-    async def answer(self, query: Query) -> tuple[Provider, Account]:
+    async def resolve(self, query: Query) -> Resolution:
+        """The provider and account of ``query``. Async so that slow directories can be bounded
+        in time."""
         provider, parsed = self.locate(query)
-        record.note(domain=provider.id)
-        account = await self.account(provider, parsed, query)
-        record.note(login=account.found.value)
-        return provider, account
+        resolved = await self.lookups.account(provider.login, parsed, query.client)
+        return Resolution(provider, resolved.account, resolved.outcome)
 
-    async def thunderbird(self, query: Query) -> tuple[Rendered, Account]:
-        provider, account = await self.answer(query)
-        login = thunderbird.login_for(provider, account)
-        key = ("thunderbird", provider.id, login)
-        return self.renders.get(key, lambda: thunderbird.document(provider, login)), account
+    async def explain(self, typed: str) -> list[str]:
+        """How the login of the address ``typed`` is found, line by line, as ``autoconfig
+        directory lookup`` prints it: the provider, the backend, its answer and its time."""
+        parsed = address.parse(typed)
+        provider = self.catalog.lookup(parsed.domain)
+        lines = [f"provider: {provider.id} (login source: {provider.login.source})"]
+        if provider.login.source is LoginSource.TEMPLATE:
+            return [*lines, f"login: {provider.login.expand(parsed)} ({Found.TEMPLATE})"]
+        lines.append(f"backend: {self.directory.description if self.directory else 'none'}")
+        start = time.perf_counter()
+        result = await self.lookups.find(parsed)
+        elapsed = (time.perf_counter() - start) * 1000
+        lines.append(f"result: {result.detail}")
+        login = result.entry.login if result.entry else provider.login.expand(parsed)
+        lines.append(f"login: {login} ({result.found})")
+        if result.entry and result.entry.name:
+            lines.append(f"name: {result.entry.name}")
+        budget = self.settings.lookup.timeout_ms
+        return [*lines, f"time: {elapsed:.1f} ms (budget {budget} ms)"]
 
-    async def autodiscover(
-        self, query: Query, body: bytes = b""
-    ) -> tuple[Rendered, Account | None]:
+    async def thunderbird(self, query: Query) -> Answer:
+        resolution = await self.resolve(query)
+        login = thunderbird.login_for(resolution.provider, resolution.account)
+        key = ("thunderbird", resolution.provider.id, login)
+        rendered = self.renders.get(key, lambda: thunderbird.document(resolution.provider, login))
+        return Answer.about(rendered, resolution)
+
+    async def autodiscover(self, query: Query, body: bytes = b"") -> Answer:
         """The POX Autodiscover answer to ``body`` (the request a client posted; empty for a
         ``GET``). The body's ``EMailAddress`` wins over ``query.address``. Protocol errors are
-        answered with an error document and no account; other errors are raised."""
+        answered with an error document about nobody; other errors are raised."""
         try:
-            request = autodiscover.parse_request(body)
+            request = autodiscover_format.parse_request(body)
             if not request.served:
-                unavailable = autodiscover.ErrorCode.UNAVAILABLE
-                return autodiscover_xml.error(unavailable, request.error_namespace), None
-            provider, account = await self.answer(
+                unavailable = autodiscover_format.ErrorCode.UNAVAILABLE
+                return Answer(autodiscover_format.error(unavailable, request.error_namespace))
+            resolution = await self.resolve(
                 replace(query, address=request.address or query.address)
             )
-        except autodiscover.ANSWERED as exc:
-            return autodiscover_xml.error(autodiscover.error_code(exc)), None
-        login, name = autodiscover_xml.login_name(account), account.name
-        key = ("autodiscover", provider.id, login, name)
+        except autodiscover_format.ANSWERED as exc:
+            code = autodiscover_format.error_code(exc)
+            assert code is not None
+            return Answer(autodiscover_format.error(code))
+        account = resolution.account
+        login, name = autodiscover_format.login_name(account), account.name
+        key = ("autodiscover", resolution.provider.id, login, name)
         rendered = self.renders.get(
-            key, lambda: autodiscover_xml.settings_document(provider, login, name)
+            key,
+            lambda: autodiscover_format.settings_document(resolution.provider, login, name),
         )
-        return rendered, account
+        return Answer.about(rendered, resolution)
 
-    async def mobileconfig(self, query: Query, signed: bool) -> Rendered:
+    def autodiscover_v2(self, query: Query, protocol: str | None) -> Answer:
+        """The Autodiscover v2 answer: for ``AutodiscoverV1``, the POX endpoint of the provider
+        of ``query``; for any other protocol, an error document (HTTP 400)."""
+        if not autodiscover_format.is_v2_protocol(protocol):
+            return Answer(autodiscover_format.v2_invalid_protocol(), status=400)
+        provider, _ = self.locate(query)
+        return Answer(autodiscover_format.v2_pointer(provider), provider)
+
+    async def mobileconfig(self, query: Query, signed: bool) -> Answer:
         """The Apple profile for the address of ``query``, signed or not. An address is required:
         the profile is made for one person."""
         if not query.address:
@@ -118,12 +217,12 @@ class Service:
                 "an e-mail address is required (expected ?email=name@domain): "
                 "the profile is made for one address"
             )
-        provider, account = await self.answer(query)
-        rendered = mobileconfig.render(provider, account)
-        if not signed:
-            return rendered
-        if self.signer is None:
-            raise ConfigError(
-                [Problem("--signed", "", "needs a certificate (expected --signing-cert)")]
-            )
-        return replace(rendered, body=self.signer.sign(rendered.body))
+        resolution = await self.resolve(query)
+        rendered = mobileconfig.render(resolution.provider, resolution.account)
+        if signed:
+            if self.signer is None:
+                raise ConfigError(
+                    [Problem("--signed", "", "needs a certificate (expected --signing-cert)")]
+                )
+            rendered = replace(rendered, body=self.signer.sign(rendered.body))
+        return Answer.about(rendered, resolution)

@@ -4,11 +4,10 @@ A signed profile is a CMS SignedData structure in DER, with the profile embedded
 a SHA-256 signature, and the signer's certificate followed by its intermediates. The certificate may
 be the web site's TLS certificate or a dedicated one; PEM (or DER) files, the key unencrypted.
 
-Signatures are cached per (content digest, certificate fingerprint) in a bounded LRU, so a profile
-asked for again costs a hash and a dictionary look-up. The three files are checked for changes (size,
-modification time, inode) at most once every ``check_every`` seconds, and read again when they
-change: a renewed certificate takes effect without a restart. A renewal caught half-written keeps the
-previous certificate in use until the files make sense again.
+Signatures are cached per content digest in a bounded LRU, so a profile
+asked for again costs a hash and a dictionary look-up. A renewed certificate is read by a reload
+(``SIGHUP``, like the profiles and the directory): the files are checked like at start, and a
+renewal caught half-written is refused, the previous certificate staying in use.
 
 Everything wrong with the files at start (unreadable, no certificate, key not matching, expired) is
 one :class:`~autoconfig.errors.ConfigError` naming each file and what is wrong with it.
@@ -18,14 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -38,8 +33,6 @@ from autoconfig.errors import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY = 2.0
-"""Seconds between two checks of the files on disk."""
 CACHE_BYTES = 2 * 1024 * 1024
 """Upper bound of the signatures kept in memory."""
 
@@ -53,10 +46,6 @@ class Material:
     certificate: x509.Certificate
     key: SigningKey
     chain: tuple[x509.Certificate, ...]
-
-    @cached_property
-    def fingerprint(self) -> bytes:
-        return self.certificate.fingerprint(hashes.SHA256())
 
     @property
     def expires(self) -> datetime:
@@ -220,11 +209,8 @@ def read_material(
     return Material(signer, private, tuple(intermediates))
 
 
-Stamp = tuple[tuple[int, int, int] | None, ...]
-
-
 class Signer:
-    """Signs profiles with the current certificate; thread-safe; cheap for content seen before."""
+    """Signs profiles with one certificate; thread-safe; cheap for content seen before."""
 
     def __init__(
         self,
@@ -232,72 +218,30 @@ class Signer:
         key: Path | None = None,
         chain: Path | None = None,
         *,
-        check_every: float = CHECK_EVERY,
         cache_bytes: int = CACHE_BYTES,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.paths = tuple(p for p in (cert, key, chain) if p is not None)
-        self._args = (cert, key, chain)
-        self._check_every = check_every
+        self.material = read_material(cert, key, chain)
         self._cache_bytes = cache_bytes
-        self._clock = clock
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._cached_bytes = 0
-        self._stamp = self._stat()
-        self.material = read_material(*self._args)
-        self._checked = clock()
-        self._rejected: Stamp | None = None
         self._expiry_warned = False
-
-    def _stat(self) -> Stamp:
-        stamps: list[tuple[int, int, int] | None] = []
-        for path in self.paths:
-            try:
-                st = os.stat(path)
-            except OSError:
-                stamps.append(None)
-            else:
-                stamps.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        return tuple(stamps)
-
-    def refresh(self) -> None:
-        """Read the files again if they changed on disk (at most once every ``check_every`` s)."""
-        now = self._clock()
-        if now - self._checked < self._check_every:
-            return
-        self._checked = now
-        stamp = self._stat()
-        if stamp != self._stamp and stamp != self._rejected:
-            try:
-                material = read_material(*self._args)
-            except ConfigError as exc:
-                self._rejected = stamp
-                log.warning(
-                    "signing files changed but cannot be used yet, keeping the previous ones: %s",
-                    exc,
-                )
-            else:
-                self._stamp, self._rejected, self.material = stamp, None, material
-                self._expiry_warned = False
-                log.info("signing certificate reloaded: %s", material.describe())
-        if not self._expiry_warned and self.material.expires <= datetime.now(UTC):
-            self._expiry_warned = True
-            log.warning(
-                "the signing certificate has expired: devices will show profiles as unverified"
-            )
 
     def sign(self, content: bytes) -> bytes:
         """The signed profile for ``content``: from the cache, or signed now and cached."""
+        if not self._expiry_warned and self.material.expires <= datetime.now(UTC):
+            self._expiry_warned = True
+            log.warning(
+                "the signing certificate has expired: devices will show profiles as unverified "
+                "(renew it and reload with SIGHUP)"
+            )
+        key = hashlib.sha256(content).digest()
         with self._lock:
-            self.refresh()
-            material = self.material
-            key = (hashlib.sha256(content).digest(), material.fingerprint)
             signed = self._cache.get(key)
             if signed is not None:
                 self._cache.move_to_end(key)
                 return signed
-        signed = material.sign(content)
+        signed = self.material.sign(content)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = signed

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import App, free_port, require, serve, stop, wait_until
+from tests.servers import App, serve
+from tests.tools import free_port, require, stop, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CADDYFILE = ROOT / "Caddyfile"

@@ -1,18 +1,24 @@
-"""Shared fixtures: the project's own profiles, the demo directory, and an app built from them."""
+"""Shared fixtures: the project's own profiles, the demo directory, an app built from them, the
+``autoconfig`` command run in-process, golden files and the real components (slapd, Caddy)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path, PurePath
 
 import pytest
+from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
+from autoconfig import cli, profiles
+from autoconfig.model import Provider
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings, Settings, default_profiles, demo_directory
 from autoconfig.web import create_app
 from tests.caddy import front  # noqa: F401  (session fixture: Caddy in front of two instances)
+from tests.golden import OPTION, Golden
 from tests.slapd import Slapd
 
 TESTS = Path(__file__).resolve().parent
@@ -22,6 +28,48 @@ ACADEMIE = "ac-aix-marseille.fr"
 PIERRE = "pierre.dupont@ac-aix-marseille.fr"
 PIERRE_LOGIN = "pdupont"
 LOGGERS = ("autoconfig", "uvicorn", "uvicorn.error", "uvicorn.access")
+PROVIDERS = profiles.load(PROFILES)
+"""The project's profiles, loaded at collection so that tests can be parametrised by them."""
+
+
+def profile_id(provider: Provider) -> str:
+    """A provider's test id: the stem of its profile file (``ac-aix-marseille``)."""
+    return PurePath(provider.source).stem
+
+
+each_profile = pytest.mark.parametrize("provider", PROVIDERS, ids=profile_id)
+"""Run a test once per profile of the project, named by the profile."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        OPTION,
+        action="store_true",
+        default=False,
+        help="Rewrite tests/golden/ from the current output (review the diff before committing).",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(bool(request.config.getoption(OPTION)))
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def runner() -> Invoke:
+    """``runner(*args, env=…)`` runs ``autoconfig ARGS`` in-process, as the shell would (exit
+    status, stdout and stderr apart), without the developer's own ``AUTOCONFIG_*`` variables."""
+    inherited: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AUTOCONFIG_")}
+
+    def invoke(*args: str, env: Mapping[str, str] | None = None) -> Result:
+        return CliRunner().invoke(
+            cli.cli, list(args), env={**inherited, **(env or {})}, prog_name="autoconfig"
+        )
+
+    return invoke
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +117,3 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
         yield server
     finally:
         server.stop()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's synchronous API keeps an event loop running in the main
-    thread for as long as its session fixture lives, and tests that run their own loop
-    (``anyio.run`` in the CLI) must not come after it starts."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

@@ -13,7 +13,7 @@ import dns.exception
 import dns.message
 import dns.query
 
-from tests.servers import free_port, require, stop, wait_until
+from tests.tools import free_port, require, stop, wait_until
 
 
 def zone_text(origin: str, records: str, extra: str = "") -> str:

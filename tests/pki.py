@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.tools import HarnessError
 
 Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 OPENSSL_TIMEOUT = 30
@@ -140,7 +141,7 @@ def openssl(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes
     """Run the ``openssl`` command (a failure of the test if it is not installed)."""
     binary = shutil.which("openssl")
     if binary is None:
-        pytest.fail(
+        raise HarnessError(
             "openssl is not installed (Debian package openssl, see scripts/packages/test.txt)"
         )
     return subprocess.run(

@@ -1,66 +1,46 @@
-"""Real servers started by the tests on loopback: ``autoconfig serve`` instances (and, elsewhere,
-Caddy and a DNS server). Each has timeouts and is always stopped."""
+"""``autoconfig`` run as a real process on loopback, the one way the tests (and the browser
+harness) start it: ``python -m autoconfig`` with the developer's own ``AUTOCONFIG_*`` variables
+removed, so that no test depends on the shell it was started from."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.tools import HarnessError, free_port, stop, wait_until
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+COMMAND_TIMEOUT = 60.0
 
 
-def stop(process: subprocess.Popen[bytes]) -> int:
-    """Stop a server the tests started: SIGTERM, then SIGKILL if it does not stop in time; its
-    exit status."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
-    return process.returncode
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any ``AUTOCONFIG_*`` variable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
+    return {**env, **(extra or {})}
 
 
-def require(tool: str) -> str:
-    """The path of a system tool, or a test failure naming the Debian package list."""
-    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
-    if path is None:
-        pytest.fail(
-            f"{tool} is not installed (listed in scripts/packages/test.txt; run scripts/test)"
-        )
-    return path
+def autoconfig_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "autoconfig", *args]
 
 
-def wait_until(check: object, what: str, timeout: float = START_TIMEOUT) -> None:
-    """Poll ``check()`` until it is true; fail with ``what`` after ``timeout`` seconds."""
-    assert callable(check)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+def run_command(
+    *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``autoconfig ARGS`` in a process of its own (for what a test cannot run in-process: a
+    server that exits, signals), with a clean environment plus ``env``."""
+    return subprocess.run(
+        autoconfig_command(*args),
+        capture_output=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+        env=clean_env(env),
+    )
 
 
 def http_status(url: str) -> int | None:
@@ -99,26 +79,20 @@ class App:
 
 @contextmanager
 def serve(
-    tmp: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    tmp: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[App]:
-    """Start ``autoconfig serve`` on a loopback port (a free one by default) and wait until
-    ``/healthz`` says ready."""
+    """Start ``autoconfig serve ARGS`` on a loopback port (a free one by default), from ``cwd``
+    (default: this one), and wait until ``/healthz`` says ready; stopped on exit."""
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
-    command: Sequence[str] = [
-        sys.executable,
-        "-m",
-        "autoconfig",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *args,
-    ]
+    command = autoconfig_command("serve", "--host", "127.0.0.1", "--port", str(port), *args)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            command, stdout=sink, stderr=subprocess.STDOUT, env=clean_env(env), cwd=cwd
         )
     app = App(process, port, log)
     try:
@@ -127,7 +101,9 @@ def serve(
             f"autoconfig serve on port {port}",
         )
         if process.poll() is not None:
-            pytest.fail(f"autoconfig serve exited with {process.returncode}:\n{app.log_text()}")
+            raise HarnessError(
+                f"autoconfig serve exited with {process.returncode}:\n{app.log_text()}"
+            )
         yield app
     finally:
         app.stop()

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.tools import HarnessError, free_port
 
 SLAPD = Path("/usr/sbin/slapd")
 SLAPADD = Path("/usr/sbin/slapadd")
@@ -62,16 +62,10 @@ def require_tools() -> None:
     """Fail (never skip) with a clear message when the OpenLDAP server is not installed."""
     for tool in (SLAPD, SLAPADD):
         if not tool.is_file():
-            pytest.fail(
+            raise HarnessError(
                 f"{tool} is missing: install the Debian packages slapd and ldap-utils "
                 "(listed in scripts/packages/test.txt; scripts/test installs them)"
             )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _value(name: str, value: str) -> str:
@@ -130,7 +124,7 @@ def make_certificates(folder: Path, name: str = "ca") -> tuple[Path, Path, Path]
         try:
             subprocess.run(command, check=True, capture_output=True, timeout=30)
         except FileNotFoundError:
-            pytest.fail("openssl is missing: install the Debian package openssl")
+            raise HarnessError("openssl is missing: install the Debian package openssl") from None
     return ca, cert, key
 
 
@@ -178,7 +172,7 @@ class Slapd:
             check=False,
         )
         if done.returncode:
-            pytest.fail(f"slapadd failed: {done.stderr.decode(errors='replace')}")
+            raise HarnessError(f"slapadd failed: {done.stderr.decode(errors='replace')}")
 
     @property
     def url(self) -> str:
@@ -202,7 +196,7 @@ class Slapd:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"slapd exited at start: {self.log()}")
+                raise HarnessError(f"slapd exited at start: {self.log()}")
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), 1),
@@ -210,7 +204,9 @@ class Slapd:
                 return
             time.sleep(0.05)
         self.stop()
-        pytest.fail(f"slapd did not listen on 127.0.0.1:{self.port} within {START_TIMEOUT} s")
+        raise HarnessError(
+            f"slapd did not listen on 127.0.0.1:{self.port} within {START_TIMEOUT} s"
+        )
 
     def log(self) -> str:
         """What the server logged (operations, with ``loglevel`` stats: one line per BIND …)."""

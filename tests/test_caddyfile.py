@@ -12,7 +12,7 @@ from lxml import etree
 
 from tests.caddy import FRONT_DOMAIN, Fetched, Front, curl
 from tests.conftest import PIERRE, PIERRE_LOGIN
-from tests.servers import wait_until
+from tests.tools import wait_until
 
 D = FRONT_DOMAIN
 ADDRESS = PIERRE.replace("@", "%40")
@@ -271,7 +271,7 @@ def adapt(env: dict[str, str]) -> dict[str, object]:
     import subprocess
 
     from tests.caddy import CADDYFILE
-    from tests.servers import require
+    from tests.tools import require
 
     done = subprocess.run(
         [require("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
@@ -299,7 +299,7 @@ def test_caddy_files_are_formatted(name: str) -> None:
     import subprocess
 
     from tests.caddy import ROOT
-    from tests.servers import require
+    from tests.tools import require
 
     path = ROOT / name
     done = subprocess.run(

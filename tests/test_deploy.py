@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autoconfig import cli
 from tests.caddy import ROOT
-from tests.servers import require
+from tests.tools import require
 
 UNIT = ROOT / "deploy" / "autoconfig.service"
 

@@ -5,11 +5,17 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import anyio
 import pytest
 
 from autoconfig.errors import ConfigError
+from autoconfig.server.reload import Reloader
+from autoconfig.service import Service
+from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer, read_material
+from autoconfig.web import create_app
 from tests import pki
+from tests.conftest import PROFILES
 
 CONTENT = b'<?xml version="1.0"?>\n<plist version="1.0"><dict/></plist>\r\n'
 """Line endings of both kinds: the signature must embed the bytes exactly (no MIME canonicalisation)."""
@@ -18,16 +24,6 @@ CONTENT = b'<?xml version="1.0"?>\n<plist version="1.0"><dict/></plist>\r\n'
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> pki.Pki:
     return pki.make_pki(tmp_path_factory.mktemp("pki"))
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.mark.parametrize("kind", ["ec", "rsa"])
@@ -92,34 +88,42 @@ def replace_file(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
-def test_renewed_certificate_is_used_without_restart(
+def test_renewed_certificate_is_used_after_a_reload(
     ca: pki.Pki, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A renewal is read by a reload (SIGHUP), all or nothing: caught half-written, the reload is
+    refused and the previous certificate goes on signing; once whole, the new one signs."""
     old_cert, old_key, _ = ca.signer("old.example.org")
     new_cert, new_key, _ = ca.signer("new.example.org")
     cert, key = tmp_path / "site.pem", tmp_path / "site.key"
     replace_file(cert, old_cert.read_bytes())
     replace_file(key, old_key.read_bytes())
-    clock = Clock()
-    signer = Signer(cert, key, ca.chain_file, check_every=5, clock=clock)
-    assert "CN = old.example.org" in pki.certificates_in(signer.sign(CONTENT))[-1]
+    app = create_app(Service.load(Settings(PROFILES, None, cert, key, ca.chain_file)))
+    reloader = Reloader(app)
 
-    # renewal half done: the new certificate is there, its key not yet -> keep the old pair
-    replace_file(cert, new_cert.read_bytes())
-    clock.now += 10
-    with caplog.at_level(logging.WARNING, logger="autoconfig.signing"):
-        assert "CN = old.example.org" in pki.certificates_in(signer.sign(CONTENT))[-1]
-    assert "keeping the previous ones" in caplog.text
-    assert "does not match the certificate" in caplog.text
+    def signed() -> bytes:
+        service: Service = app.state.service
+        assert service.signer is not None
+        return service.signer.sign(CONTENT)
 
-    # the key arrives; not looked at before check_every has passed, then used
-    replace_file(key, new_key.read_bytes())
-    clock.now += 1
-    assert "CN = old.example.org" in pki.certificates_in(signer.sign(CONTENT))[-1]
-    clock.now += 10
-    renewed = signer.sign(CONTENT)
-    assert "CN = new.example.org" in pki.certificates_in(renewed)[-1]
-    assert pki.verify(renewed, ca.root_file) == CONTENT
+    try:
+        assert "CN = old.example.org" in pki.certificates_in(signed())[-1]
+        # renewal half done: the new certificate is there, its key not yet -> keep the old pair
+        replace_file(cert, new_cert.read_bytes())
+        with caplog.at_level(logging.WARNING, logger="autoconfig"):
+            assert anyio.run(reloader.reload) is False
+        assert "reload refused, the previous profiles keep serving" in caplog.text
+        assert "does not match the certificate" in caplog.text
+        assert "CN = old.example.org" in pki.certificates_in(signed())[-1]
+        # the key arrives: the next reload takes both
+        replace_file(key, new_key.read_bytes())
+        assert anyio.run(reloader.reload) is True
+        renewed = signed()
+        assert "CN = new.example.org" in pki.certificates_in(renewed)[-1]
+        assert pki.verify(renewed, ca.root_file) == CONTENT
+    finally:
+        reloader.close()
+        app.state.service.close()
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from autoconfig.settings import EnvSettings, Kind, Spec, setting
+
 
 class Status(StrEnum):
     PASS = "pass"  # noqa: S105 - a check result, not a secret
@@ -29,15 +31,62 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """How to reach the deployment. ``nameserver``: ``IP`` or ``IP:PORT`` (default: the system's
-    resolver); ``port``: the HTTPS port; ``ca_file``: extra trusted roots (default: the system's)."""
+class Options(EnvSettings):
+    """How to reach the deployment (``autoconfig doctor``'s options)."""
 
-    nameserver: str | None = None
-    port: int = 443
-    ca_file: Path | None = None
-    timeout: float = 5.0
-    min_days: int = 14
+    nameserver: str | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_NAMESERVER",
+            "Ask this name server (default: the system's resolver).",
+            "--nameserver",
+            metavar="IP[:PORT]",
+            show_default=False,
+        )
+    )
+    port: int = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_PORT",
+            "HTTPS port of the hosts (another one only for tests).",
+            "--port",
+            Kind.INT,
+            1,
+            65535,
+        ),
+        443,
+    )
+    ca_file: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_CA_FILE",
+            "Also trust this CA (PEM), e.g. Caddy's internal root in tests.",
+            "--ca-file",
+            Kind.PATH,
+            show_default=False,
+            file=True,
+            exists=True,
+        )
+    )
+    timeout: float = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_TIMEOUT",
+            "Seconds allowed to each DNS query and each HTTPS step.",
+            "--timeout",
+            Kind.FLOAT,
+            0.1,
+            60,
+        ),
+        5.0,
+    )
+    min_days: int = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_MIN_DAYS",
+            "Fail when a certificate expires in fewer days.",
+            "--min-days",
+            Kind.INT,
+            0,
+            365,
+        ),
+        14,
+    )
 
 
 def failed(checks: list[Check]) -> bool:

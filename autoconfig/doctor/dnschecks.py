@@ -14,8 +14,8 @@ import dns.resolver
 from dns.rdata import Rdata
 
 from autoconfig.doctor import Check, Options, Status
+from autoconfig.formats.dns import Record, records
 from autoconfig.model import Provider
-from autoconfig.render.dns import Record, records
 
 
 class LookupFailed(Exception):

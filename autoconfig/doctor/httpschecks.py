@@ -16,19 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
-
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import LookupFailed, Resolver
+from autoconfig.formats import autodiscover, thunderbird, xmlsafe
 from autoconfig.model import Account, Found, Provider
-from autoconfig.render import autodiscover, thunderbird
 
 MAX_BODY = 256 * 1024
 USER_AGENT = "autoconfig-doctor"
 XML_TYPES = ("text/xml", "application/xml")
-SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,7 @@ def certificate_check(host: str, fetched: Fetched, options: Options, now: float)
 
 def settings_of(body: bytes) -> dict[str, str]:
     """What a client takes from an autoconfig document, flattened for comparison."""
-    root = etree.fromstring(body, SAFE_PARSER)
+    root = xmlsafe.parse(body, MAX_BODY)
     provider = root.find("emailProvider")
     if provider is None:
         raise ValueError("no emailProvider element")
@@ -146,7 +141,7 @@ def settings_of(body: bytes) -> dict[str, str]:
 def autodiscover_settings_of(body: bytes) -> dict[str, str]:
     """What a client takes from an Autodiscover answer, flattened for comparison (namespaces
     ignored, as lenient clients do)."""
-    root = etree.fromstring(body, SAFE_PARSER)
+    root = xmlsafe.parse(body, MAX_BODY)
     found: dict[str, str] = {}
     for protocol in root.iter("{*}Protocol"):
         kind = protocol.findtext("{*}Type", "").lower()
@@ -172,7 +167,7 @@ def _differences(
     expected = read(expected_body)
     try:
         served = read(fetched.body)
-    except (etree.XMLSyntaxError, ValueError) as exc:
+    except ValueError as exc:  # XMLError included
         return [f"not {what}: {exc}"]
     return [
         f"{key} is {served.get(key)!r}, the profile says {value!r}"

@@ -1,10 +1,11 @@
 """Resolve the login ID of an address.
 
-One interface, :class:`Directory`, with several backends: a table read from CSV or SQLite
-(:mod:`.table`), an LDAP directory (:mod:`.ldap`), and the provider's own template (:mod:`.template`).
-:func:`open_directory` picks the backend from the ``--directory`` value. The service wraps it in
-:class:`.bounded.Lookups` (time budget, cache, per-client limit), whose ``account`` turns a login
-policy and an address into the :class:`~autoconfig.model.Account` every renderer takes.
+One interface, :class:`Directory`, with two backends: a table read from CSV or SQLite
+(:mod:`.table`) and an LDAP directory (:mod:`.ldap`). :func:`open_directory` picks the backend from
+the ``--directory`` value. The service wraps it in :class:`.bounded.Lookups` (time budget, cache,
+per-client limit with :mod:`.ratelimit`), whose ``account`` turns a login policy and an address
+into the :class:`~autoconfig.model.Account` every renderer takes, together with what the directory
+did (its outcome, returned by value for the access log and the metrics).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from autoconfig.address import Address
 from autoconfig.errors import ConfigError, Problem
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames.entry import Entry
-from autoconfig.usernames.template import TemplateResolver
 
-__all__ = ["Directory", "Entry", "TemplateResolver", "open_directory"]
+__all__ = ["Directory", "Entry", "open_directory"]
 
 
 class Directory(Protocol):
@@ -54,7 +54,7 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
     """Open the backend named by ``spec``: a ``.csv`` file, a ``.sqlite``/``.sqlite3``/``.db`` file,
     or an ``ldap://``/``ldaps://`` URL (connecting as ``settings`` say, on first use)."""
     from autoconfig.usernames.ldapurl import is_ldap_url
-    from autoconfig.usernames.table import load_csv, open_sqlite
+    from autoconfig.usernames.table import SqliteDirectory, load_csv
 
     if is_ldap_url(spec):
         from autoconfig.usernames.ldap import open_ldap
@@ -64,7 +64,7 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
     if suffix == ".csv":
         return load_csv(Path(spec))
     if suffix in {".sqlite", ".sqlite3", ".db"}:
-        return open_sqlite(Path(spec))
+        return SqliteDirectory(Path(spec))
     raise ConfigError(
         [
             Problem(

@@ -19,23 +19,21 @@ import contextlib
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 
-from autoconfig import record
 from autoconfig.address import Address
 from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource
-from autoconfig.ratelimit import RateLimit
 from autoconfig.settings import LookupSettings
-from autoconfig.throttledlog import ThrottledLog
 from autoconfig.usernames import Directory
 from autoconfig.usernames.cache import LookupCache
 from autoconfig.usernames.entry import Entry
+from autoconfig.usernames.ratelimit import RateLimit
 from autoconfig.usernames.table import TableDirectory
-from autoconfig.usernames.template import TemplateResolver
+from autoconfig.usernames.throttledlog import ThrottledLog
 
 THREADS = 4
 """Lookups running at once."""
@@ -49,18 +47,45 @@ time. The first miss after the rest tries it again."""
 log = logging.getLogger(__name__)
 
 
+class Outcome(StrEnum):
+    """What asking the directory gave, for the access log and the metrics."""
+
+    DIRECTORY = "directory"
+    """Found."""
+    CACHE = "cache"
+    """Answered from the cache (found or unknown)."""
+    UNKNOWN = "unknown"
+    TIMEOUT = "timeout"
+    FAILED = "failed"
+    RESTING = "resting"
+    """Not asked: it failed less than :data:`REST` seconds ago."""
+    BUSY = "busy"
+    """Not asked: too many lookups running or queued."""
+    LIMITED = "limited"
+    """Not asked: the client reached its limit of looked-up logins."""
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One lookup: the entry (``None``: unknown or failed), where it came from, and a short note."""
+    """One lookup: the entry (``None``: unknown or failed), where it came from, a short note, and
+    the outcome (``None`` when there is no directory to ask)."""
 
     entry: Entry | None
     found: Found
     detail: str
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The account to answer with, and what the directory did for it (``None``: not asked)."""
+
+    account: Account
+    outcome: Outcome | None = None
 
 
 class Lookups:
-    """The directory, wrapped. ``stats`` counts outcomes: directory, cache, unknown, failed,
-    resting, timeout, busy, limited."""
+    """The directory, wrapped: bounded in time, cached, limited per client."""
 
     def __init__(
         self,
@@ -74,10 +99,9 @@ class Lookups:
         self.budget = settings.timeout_ms / 1000
         self.cache = LookupCache(settings.hit_ttl, settings.miss_ttl, clock=clock)
         self.limit = RateLimit(settings.rate_limit, clock=clock)
-        self.stats: Counter[str] = Counter()
         self.threads = threads
         self.waiting = max(waiting, threads)
-        self._inline = isinstance(directory, TableDirectory | TemplateResolver)
+        self._inline = isinstance(directory, TableDirectory)
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: dict[str, Future[Entry | None]] = {}
         self._lock = threading.Lock()
@@ -89,23 +113,23 @@ class Lookups:
 
     async def account(
         self, policy: LoginPolicy, address: Address | None, client: str | None
-    ) -> Account:
+    ) -> Resolved:
         """The account to answer with for ``address``, asked by ``client`` (``None``: the CLI)."""
         if address is None:
-            return Account(None, policy.template, Found.FALLBACK)
+            return Resolved(Account(None, policy.template, Found.FALLBACK))
         if policy.source is LoginSource.TEMPLATE:
-            return Account(address, TemplateResolver(policy).lookup(address).login, Found.TEMPLATE)
+            return Resolved(Account(address, policy.expand(address), Found.TEMPLATE))
         fallback = Account(address, policy.expand(address), Found.FALLBACK)
         if self.directory is None:
-            return fallback
+            return Resolved(fallback)
         if self.limit.exhausted(client):
-            self._count("limited")
-            return fallback
+            return Resolved(fallback, Outcome.LIMITED)
         result = await self.find(address)
         if result.entry is None:
-            return fallback
+            return Resolved(fallback, result.outcome)
         self.limit.spend(client)
-        return Account(address, result.entry.login, result.found, result.entry.name)
+        account = Account(address, result.entry.login, result.found, result.entry.name)
+        return Resolved(account, result.outcome)
 
     async def find(self, address: Address) -> Result:
         """Look ``address`` up within the budget; never raises for a directory problem."""
@@ -115,25 +139,26 @@ class Lookups:
             try:
                 return self._found(self.directory.lookup(address))
             except DirectoryError as exc:
-                return self._failed("failed", str(exc))
+                return self._failed(Outcome.FAILED, str(exc))
         hit, cached = self.cache.get(address.key)
         if hit:
-            self._count("cache")
             if cached is None:
-                return Result(None, Found.FALLBACK, "not in the directory (cached)")
-            return Result(cached, Found.CACHE, "found (cached)")
+                return Result(None, Found.FALLBACK, "not in the directory (cached)", Outcome.CACHE)
+            return Result(cached, Found.CACHE, "found (cached)", Outcome.CACHE)
         if self._clock() < self._resting_until:
-            return self._failed("resting", f"the directory failed less than {REST:g} s ago")
+            return self._failed(Outcome.RESTING, f"the directory failed less than {REST:g} s ago")
         future = self._submit(address)
         if future is None:
-            return self._failed("busy", f"{self.waiting} lookups already running or queued")
+            return self._failed(Outcome.BUSY, f"{self.waiting} lookups already running or queued")
         try:
             await _wait(future, self.budget)
         except TimeoutError:
             future.cancel()  # only drops it if it has not started; it may serve other waiters
-            return self._failed("timeout", f"no answer within {self.budget * 1000:.0f} ms")
+            return self._failed(Outcome.TIMEOUT, f"no answer within {self.budget * 1000:.0f} ms")
         if future.cancelled():
-            return self._failed("timeout", "dropped from the queue after another request's budget")
+            return self._failed(
+                Outcome.TIMEOUT, "dropped from the queue after another request's budget"
+            )
         return self._outcome(future)
 
     def _outcome(self, future: Future[Entry | None]) -> Result:
@@ -141,27 +166,19 @@ class Lookups:
         if exc is not None:
             self._resting_until = self._clock() + REST
             return self._failed(
-                "failed", str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
+                Outcome.FAILED, str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
             )
         return self._found(future.result())
 
     def _found(self, entry: Entry | None) -> Result:
         self._failures.ok()
         if entry is None:
-            self._count("unknown")
-            return Result(None, Found.FALLBACK, "not in the directory")
-        self._count("directory")
-        return Result(entry, Found.DIRECTORY, "found")
+            return Result(None, Found.FALLBACK, "not in the directory", Outcome.UNKNOWN)
+        return Result(entry, Found.DIRECTORY, "found", Outcome.DIRECTORY)
 
-    def _count(self, outcome: str) -> None:
-        """Count an outcome here and in the request's record (for the access log and metrics)."""
-        self.stats[outcome] += 1
-        record.note(directory=outcome)
-
-    def _failed(self, kind: str, reason: str) -> Result:
-        self._count(kind)
-        self._failures.problem(f"{kind}: {reason}")
-        return Result(None, Found.FALLBACK, f"{kind}: {reason}")
+    def _failed(self, outcome: Outcome, reason: str) -> Result:
+        self._failures.problem(f"{outcome}: {reason}")
+        return Result(None, Found.FALLBACK, f"{outcome}: {reason}", outcome)
 
     def _submit(self, address: Address) -> Future[Entry | None] | None:
         """The pending lookup of ``address``, or a new one; ``None`` when too many are pending."""

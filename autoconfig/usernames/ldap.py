@@ -17,8 +17,6 @@ import logging
 import math
 import queue
 import ssl
-import threading
-from collections import Counter
 from typing import Any, Literal
 
 from ldap3 import (
@@ -37,9 +35,9 @@ from ldap3.core.exceptions import LDAPException
 from autoconfig.address import Address
 from autoconfig.errors import ConfigError, DirectoryError, Problem
 from autoconfig.settings import LookupSettings
-from autoconfig.throttledlog import ThrottledLog
 from autoconfig.usernames.entry import Entry, check_login, check_name
 from autoconfig.usernames.ldapurl import LdapUrl, Scope, parse_url
+from autoconfig.usernames.throttledlog import ThrottledLog
 
 POOL_SIZE = 4
 SCOPES: dict[Scope, Literal["BASE", "LEVEL", "SUBTREE"]] = {
@@ -67,7 +65,8 @@ class VerifiedTls(Tls):
 
 
 class LdapDirectory:
-    """Login IDs searched in an LDAP directory. ``stats`` counts ``ambiguous`` and ``invalid`` entries."""
+    """Login IDs searched in an LDAP directory. Ambiguous and invalid entries are logged (once
+    per interval, never with the address) and answered as unknown."""
 
     def __init__(
         self,
@@ -88,8 +87,6 @@ class LdapDirectory:
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             self._tls = VerifiedTls(context, url.host)
         self._pool: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
-        self._lock = threading.Lock()
-        self.stats: Counter[str] = Counter()
         self._ambiguous = ThrottledLog(log, "directory has several entries for one address")
         self._invalid = ThrottledLog(log, "directory entry with an unusable login or name")
 
@@ -130,7 +127,7 @@ class LdapDirectory:
         result = connection.result or {}
         code = result.get("result")
         if code == SIZE_LIMIT_EXCEEDED:
-            self._count("ambiguous", self._ambiguous, "treated as unknown")
+            self._ambiguous.problem("treated as unknown")
             return None
         if code != SUCCESS:
             raise DirectoryError(f"LDAP search failed: {result.get('description', code)}")
@@ -146,14 +143,9 @@ class LdapDirectory:
             check_name(name) if name else None
         )
         if reason or login is None:
-            self._count("invalid", self._invalid, reason or "no login attribute")
+            self._invalid.problem(reason or "no login attribute")
             return None
         return Entry(login, name or None)
-
-    def _count(self, what: str, report: ThrottledLog, reason: str) -> None:
-        with self._lock:
-            self.stats[what] += 1
-        report.problem(reason)
 
     def _acquire(self) -> tuple[Connection, bool]:
         try:

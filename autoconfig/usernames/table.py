@@ -193,10 +193,6 @@ class SqliteDirectory:
         self._db.close()
 
 
-def open_sqlite(path: Path) -> SqliteDirectory:
-    return SqliteDirectory(path)
-
-
 def write_sqlite(csv_path: Path, target: Path) -> int:
     """Build a SQLite directory at ``target`` from a CSV directory; return the number of entries.
 

@@ -1,25 +1,44 @@
-"""The application factory. The app is read-only: nothing it serves changes any state."""
+"""The application factory and the route list, in one place. The app is read-only: nothing it
+serves changes any state.
+
+How a request flows: :class:`~autoconfig.web.observe.Observe` opens the request's record,
+:class:`~autoconfig.web.proxy.ClientAddress` resolves the client once, the route's endpoint
+(:mod:`.clients`, :mod:`.site`, :mod:`.operations`) asks the :class:`~autoconfig.service.Service`
+and answers through :func:`~autoconfig.web.responses.respond`; errors become answers in
+:mod:`.errors`; the record becomes the access log line and the metrics when the answer is out.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
-from pathlib import Path
-
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
 from starlette.types import StatelessLifespan
 
-from autoconfig.errors import AutoconfigError
 from autoconfig.service import Service
-from autoconfig.settings import Settings
-from autoconfig.web import autodiscover, help, mobileconfig, operations, thunderbird
+from autoconfig.web import clients, operations, site
+from autoconfig.web.clients import AnyCaseRoute
 from autoconfig.web.errors import HANDLERS
 from autoconfig.web.headers import SecurityHeaders
 from autoconfig.web.metrics import Metrics
 from autoconfig.web.observe import Observe
-from autoconfig.web.reload import reload_on_hangup
+from autoconfig.web.proxy import ClientAddress
+
+
+def routes() -> list[BaseRoute]:
+    """Every route the service answers."""
+    return [
+        *(Route(path, clients.thunderbird, methods=["GET"]) for path in clients.THUNDERBIRD_PATHS),
+        AnyCaseRoute(clients.AUTODISCOVER_PATH, clients.autodiscover, methods=["GET", "POST"]),
+        *(
+            AnyCaseRoute(path, clients.autodiscover_json, methods=["GET"])
+            for path in clients.AUTODISCOVER_JSON_PATHS
+        ),
+        Route(clients.MOBILECONFIG_PATH, clients.mobileconfig, methods=["GET"]),
+        *site.routes(),
+        Route("/healthz", operations.healthz, methods=["GET"]),
+        Route("/metrics", operations.metrics, methods=["GET"]),
+    ]
 
 
 def create_app(
@@ -31,44 +50,16 @@ def create_app(
     """A Starlette app answering from ``service`` (tests build their own)."""
     metrics = metrics or Metrics()
     app = Starlette(
-        routes=[
-            *thunderbird.routes,
-            *autodiscover.routes,
-            *mobileconfig.routes,
-            *help.routes,
-            *operations.routes,
-        ],
+        routes=routes(),
         middleware=[
             Middleware(Observe, metrics=metrics),
+            Middleware(ClientAddress, trusted=service.settings.trusted_proxies),
             Middleware(SecurityHeaders),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.help_site = help.Site.load()
+    app.state.help_site = site.Site.load()
     app.state.metrics = metrics
     return app
-
-
-def app_from_env() -> Starlette:
-    """The factory ``autoconfig serve`` hands to uvicorn: settings from ``AUTOCONFIG_*``;
-    ``SIGHUP`` reloads (:mod:`autoconfig.web.reload`); with several workers the metrics are
-    shared through ``PROMETHEUS_MULTIPROC_DIR``."""
-    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    try:
-        service = Service.load(Settings.from_env())
-    except AutoconfigError as exc:
-        # A worker started while the files on disk are broken: say why, and exit with the
-        # status uvicorn reads as "cannot start" (no traceback, no restart loop).
-        from uvicorn.config import STARTUP_FAILURE
-
-        for line in str(exc).splitlines():
-            logging.getLogger("autoconfig.serve").error("cannot load: %s", line)
-        sys.exit(STARTUP_FAILURE)
-    service.lookups.prime()
-    return create_app(
-        service,
-        metrics=Metrics(Path(shared) if shared else None),
-        lifespan=reload_on_hangup,
-    )

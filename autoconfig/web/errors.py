@@ -1,4 +1,5 @@
-"""The one place where our exceptions become HTTP answers: a short plain-text message, no trace."""
+"""The one place where exceptions become HTTP answers: a short plain-text message, no trace; on
+the help site's paths, the site's own error page in the page's language."""
 
 from __future__ import annotations
 
@@ -12,44 +13,38 @@ from autoconfig.errors import (
     BodyTooLargeError,
     RequestError,
     UnknownDomainError,
+    for_class,
 )
+from autoconfig.web import site
+from autoconfig.web.responses import Cache
 
-STATUS: dict[type[AutoconfigError], int] = {
+STATUS: dict[type[Exception], int] = {
     AddressError: 400,
     RequestError: 400,
     BodyTooLargeError: 413,
     UnknownDomainError: 404,
 }
-"""Most specific class first is not needed: the lookup walks each exception's MRO."""
+"""HTTP status of each of our errors (its class or nearest parent); 500 for any other."""
 
 
-def status_for(exc: AutoconfigError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500
+def status_for(exc: Exception) -> int:
+    return for_class(STATUS, exc, 500)
 
 
 def error_response(status: int, message: str) -> Response:
     return PlainTextResponse(
-        f"{message}\n", status_code=status, headers={"Cache-Control": "no-store"}
+        f"{message}\n", status_code=status, headers={"Cache-Control": Cache.NO_STORE}
     )
 
 
-def html_page(request: Request, status: int) -> Response | None:
-    """The error page of an endpoint that answers in HTML (it set ``request.state.error_page``)."""
-    page = getattr(request.state, "error_page", None)
-    return page(status) if page is not None else None
-
-
 async def autoconfig_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AutoconfigError)
     status = status_for(exc)
-    html = html_page(request, status) if status < 500 else None
-    if html is not None:
-        return html
-    message = str(exc) if status < 500 else "internal error"
-    return error_response(status, message)
+    if status < 500:
+        lang = site.page_language(request)
+        if lang is not None:
+            return site.site_of(request).error(lang, status)
+        return error_response(status, str(exc))
+    return error_response(status, "internal error")
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:

@@ -1,7 +1,7 @@
 """Prometheus metrics: requests by endpoint, status and client family; where login IDs came from;
 answer latency; reloads. Served on ``/metrics`` (see :mod:`autoconfig.web.operations`).
 
-Labels come from the request record (:mod:`autoconfig.record`) and from
+Labels come from the request record (:mod:`autoconfig.web.observe`) and from
 :func:`~autoconfig.web.clientfamily.family`: never an address, a login ID or a raw User-Agent.
 
 One process keeps its numbers in memory. With several workers, ``autoconfig serve`` gives them a
@@ -15,8 +15,6 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
-
-from autoconfig import record
 
 MEDIA_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -68,14 +66,15 @@ class Metrics:
         )
 
     def observe(
-        self, entry: record.RequestRecord, status: int, client: str, seconds: float
+        self, endpoint: str, status: int, client: str, seconds: float, login: str, directory: str
     ) -> None:
-        self.requests.labels(entry.endpoint, str(status), client).inc()
-        self.latency.labels(entry.endpoint).observe(seconds)
-        if entry.login != "-":
-            self.logins.labels(entry.login).inc()
-        if entry.directory != "-":
-            self.directory.labels(entry.directory).inc()
+        """Count one answered request ('-': no login handed out, no directory asked)."""
+        self.requests.labels(endpoint, str(status), client).inc()
+        self.latency.labels(endpoint).observe(seconds)
+        if login != "-":
+            self.logins.labels(login).inc()
+        if directory != "-":
+            self.directory.labels(directory).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
-from autoconfig import record
 from autoconfig.service import Service
 from autoconfig.web.metrics import MEDIA_TYPE, Metrics
+from autoconfig.web.observe import note
+from autoconfig.web.responses import Cache
 
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = {"Cache-Control": Cache.NO_STORE}
 
 
 def ready(service: Service | None) -> bool:
@@ -22,7 +22,7 @@ def ready(service: Service | None) -> bool:
 
 
 async def healthz(request: Request) -> Response:
-    record.note(endpoint="healthz")
+    note(request, "healthz")
     service: Service | None = getattr(request.app.state, "service", None)
     if ready(service):
         return PlainTextResponse("ok\n", headers=NO_STORE)
@@ -30,12 +30,6 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    record.note(endpoint="metrics")
+    note(request, "metrics")
     collected: Metrics = request.app.state.metrics
     return Response(collected.exposition(), media_type=MEDIA_TYPE, headers=NO_STORE)
-
-
-routes = [
-    Route("/healthz", healthz, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET"]),
-]

@@ -1,4 +1,10 @@
-"""Session fixtures of the browser tests: one ``autoconfig serve`` and one Chromium for all."""
+"""Fixtures of the browser tests: one ``autoconfig serve`` for the session, one Chromium per module.
+
+Playwright's synchronous API keeps an asyncio event loop running in the main thread for as long
+as it lives, and no other test may then run a loop of its own (``anyio.run`` in the CLI, the
+service's lookups): so Playwright and its browser live only while a browser test module runs,
+and are stopped before any other module, wherever the browser tests stand in the order.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +24,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Server]
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     try:
         launched = harness.launch(playwright)

@@ -8,17 +8,14 @@ can only ever reach our server: a request to any other site would fail, and is a
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autoconfig.settings import default_profiles, demo_directory
+from tests import servers
+from tests.tools import HarnessError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,20 +33,12 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules="
     + ", ".join([*(f"MAP {host} 127.0.0.1" for host in HOSTS), "MAP * ~NOTFOUND"]),
 ]
-START_TIMEOUT = 30.0
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-class MissingTool(RuntimeError):
+class MissingTool(HarnessError):
     """A tool the browser tests need is not installed; the message says how to get it."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -65,50 +54,9 @@ class Server:
 def serve(workdir: Path) -> Iterator[Server]:
     """``autoconfig serve`` with the project's profiles and demo directory, run from ``workdir``
     (not the project folder: the installed command must find its templates by itself)."""
-    port = free_port()
-    log = workdir / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "autoconfig",
-        "serve",
-        "--profiles",
-        str(default_profiles()),
-        "--directory",
-        str(demo_directory()),
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=out, env=env)
-    try:
-        _wait_for_port(port, process, log)
-        yield Server(port, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"autoconfig serve exited early:\n{log.read_text()}")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"autoconfig serve did not listen within {START_TIMEOUT} s:\n{log.read_text()}"
-    )
+    args = ("--profiles", str(default_profiles()), "--directory", str(demo_directory()))
+    with servers.serve(workdir, *args, "--log-level", "warning", cwd=workdir) as app:
+        yield Server(app.port, app.log)
 
 
 def check_tools() -> None:

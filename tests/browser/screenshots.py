@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from autoconfig.web.pages import BY_KEY, PAGES
+from autoconfig.web.site.pages import BY_KEY, PAGES
 from tests.browser import harness
 
 OUT = harness.ROOT / "docs" / "screenshots"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from autoconfig.web.pages import PAGES
+from autoconfig.web.site.pages import PAGES
 from tests.browser import harness
 from tests.browser.conftest import Visit
 from tests.conftest import PIERRE, PIERRE_LOGIN

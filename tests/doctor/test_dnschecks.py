@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from autoconfig import cli
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import Resolver, compare, dns_checks, split_nameserver
+from autoconfig.formats.dns import Record
 from autoconfig.model import Provider
-from autoconfig.render.dns import Record
 from autoconfig.service import Service
 from tests.dnsserver import NameServer, run_named, zone_text
 

@@ -14,10 +14,10 @@ import pytest
 from autoconfig.doctor import Options
 from autoconfig.doctor.dnschecks import Resolver
 from autoconfig.doctor.httpschecks import FetchFailed, fetch, settings_of
-from autoconfig.render import thunderbird
+from autoconfig.formats import thunderbird
 from autoconfig.service import Service
 from tests.dnsserver import run_named, zone_text
-from tests.servers import require
+from tests.tools import require
 
 ZONE = "doctor.test"
 
@@ -117,7 +117,7 @@ def test_right_name_and_trusted_ca_fetches(
 
 
 def test_nothing_listening_is_a_fast_failure(resolver: Resolver) -> None:
-    from tests.servers import free_port
+    from tests.tools import free_port
 
     with pytest.raises(FetchFailed) as failure:
         fetch(f"other.{ZONE}", "/", resolver, Options(port=free_port(), timeout=2))
@@ -139,8 +139,8 @@ def test_settings_of_reads_what_clients_read(service: Service) -> None:
 
 def test_autodiscover_settings_of_reads_what_clients_read(service: Service) -> None:
     from autoconfig.doctor.httpschecks import autodiscover_settings_of
+    from autoconfig.formats import autodiscover
     from autoconfig.model import Account, Found
-    from autoconfig.render import autodiscover
 
     provider = service.catalog.lookup("ac-aix-marseille.fr")
     body = autodiscover.settings(provider, Account(None, "x", Found.FALLBACK)).body

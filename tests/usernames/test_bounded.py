@@ -4,6 +4,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,7 +14,7 @@ from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory
-from autoconfig.usernames.bounded import REST, Lookups, Result
+from autoconfig.usernames.bounded import REST, Lookups, Outcome, Resolved, Result
 from autoconfig.usernames.entry import Entry
 from autoconfig.usernames.table import TableDirectory
 from tests.fakes import Clock, FakeDirectory
@@ -74,7 +75,7 @@ def test_found_then_cached(clock: Clock) -> None:
     assert (first.entry, first.found) == (ENTRIES[PIERRE.key], Found.DIRECTORY)
     assert (second.entry, second.found) == (ENTRIES[PIERRE.key], Found.CACHE)
     assert directory.calls == [PIERRE.key]
-    assert wrapped.stats == {"directory": 1, "cache": 1}
+    assert (first.outcome, second.outcome) == (Outcome.DIRECTORY, Outcome.CACHE)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +130,7 @@ def test_hung_directory_does_not_pile_up_threads(clock: Clock, gate: threading.E
     addresses = [parse(f"person{n}@ac-aix-marseille.fr") for n in range(6)]
     results = find(wrapped, *addresses)
     assert all(r.found is Found.FALLBACK for r in results)
-    assert wrapped.stats == {"timeout": 4, "busy": 2}
+    assert Counter(r.outcome for r in results) == {Outcome.TIMEOUT: 4, Outcome.BUSY: 2}
     assert len(directory.calls) == 2  # the queued lookups were dropped, never started
     assert len(wrapped._inflight) == 2  # only the two stuck in the directory
     (more,) = find(wrapped, PIERRE)
@@ -168,24 +169,26 @@ def test_failures_are_logged_once_per_interval(
     directory = FakeDirectory(ENTRIES)
     directory.failing = True
     wrapped = lookups(directory, clock)
+    seen: list[Result] = []
     with caplog.at_level(logging.DEBUG, logger="autoconfig"):
         for _ in range(5):
             (result,) = find(wrapped, PIERRE)
+            seen.append(result)
             assert result.found is Found.FALLBACK
             clock.advance(REST)  # each one past the rest, so each asks the directory
         clock.advance(30)
-        find(wrapped, PIERRE)
+        seen += find(wrapped, PIERRE)
         assert len(caplog.records) == 1
         clock.advance(30)
-        find(wrapped, PIERRE)
+        seen += find(wrapped, PIERRE)
         assert len(caplog.records) == 2
         assert "6 time(s)" in caplog.records[1].getMessage()
         directory.failing = False
         clock.advance(REST)
         (back,) = find(wrapped, PIERRE)
-        find(wrapped, MARIE)
+        seen += [back, *find(wrapped, MARIE)]
     assert back.found is Found.DIRECTORY
-    assert wrapped.stats["failed"] == 7
+    assert [r.outcome for r in seen].count(Outcome.FAILED) == 7
     assert len(caplog.records) == 3
     assert "over, after 7 time(s)" in caplog.records[2].getMessage()
     assert all("pierre" not in r.getMessage() for r in caplog.records)
@@ -218,10 +221,16 @@ def test_a_failed_directory_rests_then_is_tried_again(clock: Clock) -> None:
     assert [r.detail.split(":")[0] for r in (failed, *resting)] == ["failed", "resting", "resting"]
     assert cached.found is Found.CACHE
     clock.advance(REST - 0.01)
-    assert find(wrapped, PIERRE)[0].found is Found.FALLBACK
+    (still,) = find(wrapped, PIERRE)
+    assert still.found is Found.FALLBACK
     clock.advance(0.02)
     assert find(wrapped, PIERRE)[0].found is Found.DIRECTORY
-    assert wrapped.stats["resting"] == 3
+    assert [r.outcome for r in (failed, *resting, still)] == [
+        Outcome.FAILED,
+        Outcome.RESTING,
+        Outcome.RESTING,
+        Outcome.RESTING,
+    ]
 
 
 def test_in_memory_table_is_read_directly(clock: Clock) -> None:
@@ -235,10 +244,16 @@ def test_in_memory_table_is_read_directly(clock: Clock) -> None:
     assert len(wrapped.cache) == 0
 
 
+def resolved(
+    wrapped: Lookups, address: Address | None, client: str | None, policy: LoginPolicy = POLICY
+) -> Resolved:
+    return asyncio.run(wrapped.account(policy, address, client))
+
+
 def account(
     wrapped: Lookups, address: Address | None, client: str | None, policy: LoginPolicy = POLICY
 ) -> Account:
-    return asyncio.run(wrapped.account(policy, address, client))
+    return resolved(wrapped, address, client, policy).account
 
 
 def test_accounts_by_source(clock: Clock) -> None:
@@ -276,9 +291,9 @@ def test_looked_up_logins_are_limited_per_client(clock: Clock) -> None:
     assert account(wrapped, NOBODY, "10.0.0.1").found is Found.FALLBACK  # costs nothing
     assert account(wrapped, PIERRE, "10.0.0.1").personal
     assert account(wrapped, MARIE, "10.0.0.1").personal
-    limited = account(wrapped, PIERRE, "10.0.0.1")
-    assert (limited.login, limited.found) == ("pierre.dupont", Found.FALLBACK)
-    assert wrapped.stats["limited"] == 1
+    limited = resolved(wrapped, PIERRE, "10.0.0.1")
+    assert (limited.account.login, limited.account.found) == ("pierre.dupont", Found.FALLBACK)
+    assert limited.outcome is Outcome.LIMITED
     assert account(wrapped, PIERRE, "10.0.0.2").personal
     assert all(account(wrapped, PIERRE, None).personal for _ in range(5))
     clock.advance(60)

@@ -12,7 +12,7 @@ from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Found, LoginPolicy, LoginSource, Provider
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings
-from autoconfig.usernames import Directory, Entry, TemplateResolver
+from autoconfig.usernames import Directory, Entry
 from autoconfig.usernames.bounded import Lookups
 from tests.conftest import PIERRE
 
@@ -30,7 +30,7 @@ class Failing:
 def account(provider: Provider, address: Address | None, directory: Directory | None) -> Account:
     lookups = Lookups(directory, LookupSettings(rate_limit=0))
     try:
-        return anyio.run(lookups.account, provider.login, address, None)
+        return anyio.run(lookups.account, provider.login, address, None).account
     finally:
         lookups.close()
 
@@ -93,7 +93,6 @@ def test_template_backend(service: Service, template: str, expected: str) -> Non
     provider = service.catalog.lookup("example.org")
     policy = LoginPolicy(LoginSource.TEMPLATE, template)
     address = parse("Jo.Doe@EXAMPLE.org")
-    assert TemplateResolver(policy).lookup(address) == Entry(expected)
     found = account(replace(provider, login=policy), address, service.directory)
     assert (found.login, found.found, found.personal, found.login_known) == (
         expected,

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings, Settings
 from autoconfig.web import create_app
+from autoconfig.web.metrics import Metrics
 from tests import clientrules
 from tests.conftest import PROFILES
 from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
@@ -24,9 +25,18 @@ BASE_URL = "http://autoconfig.ac-aix-marseille.fr"
 PROXY = "10.0.0.2"
 
 
-def ldap_settings(url: str, **options: object) -> Settings:
+def ldap_settings(url: str, trusted: str | None = None, **options: object) -> Settings:
     lookup = LookupSettings(ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, **options)  # type: ignore[arg-type]
-    return Settings(PROFILES, url + "?uid,displayName", lookup=lookup)
+    proxies = (ipaddress.ip_network(trusted),) if trusted else ()
+    return Settings(PROFILES, url + "?uid,displayName", lookup=lookup, trusted_proxies=proxies)
+
+
+def counted(metrics: Metrics, outcome: str) -> float:
+    """How many directory lookups the metrics counted with ``outcome``."""
+    value = metrics.registry.get_sample_value(
+        "autoconfig_directory_lookups_total", {"outcome": outcome}
+    )
+    return value or 0.0
 
 
 def login_of(client: TestClient, address: str, **headers: str) -> str:
@@ -76,13 +86,13 @@ def test_filter_characters_the_address_parser_refuses(
 
 
 def test_looked_up_logins_are_limited_per_client_behind_a_trusted_proxy(slapd: Slapd) -> None:
-    settings = ldap_settings(
-        slapd.url, rate_limit=2, trusted_proxies=(ipaddress.ip_network(PROXY),)
-    )
+    settings = ldap_settings(slapd.url, PROXY, rate_limit=2)
     service = Service.load(settings)
+    metrics = Metrics()
     pierre = "pierre.dupont@ac-aix-marseille.fr"
     try:
-        with TestClient(create_app(service), base_url=BASE_URL, client=(PROXY, 1234)) as proxied:
+        app = create_app(service, metrics=metrics)
+        with TestClient(app, base_url=BASE_URL, client=(PROXY, 1234)) as proxied:
             first = {"X-Forwarded-For": "198.51.100.1"}
             assert [login_of(proxied, pierre, **first) for _ in range(3)] == [
                 "pdupont",
@@ -90,14 +100,14 @@ def test_looked_up_logins_are_limited_per_client_behind_a_trusted_proxy(slapd: S
                 "%EMAILLOCALPART%",
             ]
             assert login_of(proxied, pierre, **{"X-Forwarded-For": "198.51.100.2"}) == "pdupont"
-        with TestClient(create_app(service), base_url=BASE_URL, client=("10.0.0.3", 1)) as direct:
+        with TestClient(app, base_url=BASE_URL, client=("10.0.0.3", 1)) as direct:
             # Not a trusted proxy: its X-Forwarded-For is ignored, the peer itself is limited.
             logins = [
                 login_of(direct, pierre, **{"X-Forwarded-For": f"198.51.100.{n}"})
                 for n in range(10, 13)
             ]
             assert logins == ["pdupont", "pdupont", "%EMAILLOCALPART%"]
-        assert service.lookups.stats["limited"] == 2
+        assert counted(metrics, "limited") == 2
     finally:
         service.close()
 
@@ -117,24 +127,25 @@ def test_directory_outage_gives_the_fallback_then_recovers(
     server.start()
     settings = ldap_settings(server.url, rate_limit=0, hit_ttl=0, miss_ttl=0, ldap_timeout=1.0)
     service = Service.load(settings)
+    metrics = Metrics()
     pierre, marie = "pierre.dupont@ac-aix-marseille.fr", "marie.martin@ac-aix-marseille.fr"
     try:
         with (
             caplog.at_level(logging.INFO, logger="autoconfig"),
-            TestClient(create_app(service), base_url=BASE_URL) as client,
+            TestClient(create_app(service, metrics=metrics), base_url=BASE_URL) as client,
         ):
             assert login_of(client, pierre) == "pdupont"
             server.pause()  # hung: connections accepted, nothing answered
             addresses = [f"person{n}@ac-aix-marseille.fr" for n in range(6)] + [pierre, marie]
             assert {login_of(client, a) for a in addresses} == {"%EMAILLOCALPART%"}
-            assert service.lookups.stats["timeout"] >= 1
+            assert counted(metrics, "timeout") >= 1
             server.resume()
             wait_for(client, pierre, "pdupont")
             server.stop()  # down: connections refused
             assert login_of(client, marie) == "%EMAILLOCALPART%"
             assert login_of(client, pierre) == "%EMAILLOCALPART%"
-            assert service.lookups.stats["failed"] >= 1
-            assert service.lookups.stats["failed"] + service.lookups.stats["resting"] >= 2
+            assert counted(metrics, "failed") >= 1
+            assert counted(metrics, "failed") + counted(metrics, "resting") >= 2
             server.start()
             wait_for(client, marie, "mmartin3")
     finally:
@@ -206,7 +217,7 @@ def test_no_personal_data_in_any_log_line(
 def test_served_app_connects_ahead_of_the_first_request(
     slapd: Slapd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autoconfig.web.app import app_from_env
+    from autoconfig.server.worker import app as app_from_env
 
     env = Settings(
         PROFILES,

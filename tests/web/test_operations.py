@@ -133,7 +133,8 @@ REQUESTS = 120
 def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     import urllib.request
 
-    from tests.servers import serve, wait_until
+    from tests.servers import serve
+    from tests.tools import wait_until
 
     def get(app_url: str, path: str) -> str:
         with urllib.request.urlopen(app_url + path, timeout=5) as response:

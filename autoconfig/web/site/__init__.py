@@ -1,0 +1,184 @@
+"""The guided help site: one page per journey, in French (``/aide/…``) and English (``/help/…``).
+
+The provider is the one named by the ``Host`` header, so each provider gets its own site and nothing
+about one shows on another's; an unknown host gets a neutral 404 page. Every fact on the pages comes
+from the provider's profile; the texts come from the gettext catalogues (:mod:`.i18n`).
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from autoconfig.model import Localized
+from autoconfig.settings import data_dir
+from autoconfig.web.observe import note, note_resolution
+from autoconfig.web.requests import query, service_of
+from autoconfig.web.responses import Cache
+from autoconfig.web.site import i18n, personal
+from autoconfig.web.site.pages import PAGES, ROOTS, Page, other_languages, pages_for
+
+STYLESHEET = "/assets/help.css"
+QUERY_FIELD = "email"
+
+
+@dataclass(frozen=True)
+class Site:
+    """The loaded help site: one Jinja environment per language, and the stylesheet."""
+
+    environments: dict[str, jinja2.Environment]
+    stylesheet: bytes
+
+    @classmethod
+    def load(cls, templates: Path | None = None, locale: Path | None = None) -> Site:
+        templates = templates or data_dir("templates")
+        translations = i18n.load(locale or data_dir("locale"))
+        environments = {lang: _environment(templates, t) for lang, t in translations.items()}
+        return cls(environments, (templates / "static" / "help.css").read_bytes())
+
+    def render(self, lang: str, template: str, code: int, cache: str, **context: Any) -> Response:
+        html = self.environments[lang].get_template(template).render(lang=lang, **context)
+        return HTMLResponse(html, status_code=code, headers={"Cache-Control": cache})
+
+    def error(self, lang: str, status: int) -> Response:
+        """The neutral error page: it names no provider, so it suits unknown hosts too."""
+        return self.render(
+            lang, "error.html", status, Cache.PRIVATE, status=status, stylesheet=STYLESHEET
+        )
+
+
+def _environment(templates: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters["upper_first"] = _upper_first
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _upper_first(text: str) -> str:
+    """``text`` with a capital first letter, the rest untouched (unlike ``capitalize``)."""
+    return text[:1].upper() + text[1:]
+
+
+def site_of(request: Request) -> Site:
+    site: Site = request.app.state.help_site
+    return site
+
+
+def page_language(request: Request) -> str | None:
+    """The language of the help page ``request`` asks for (``/`` too: the browser's), or
+    ``None`` when it is no help page: errors on the site's paths are answered with its pages."""
+    path = request.url.path
+    if path == "/":
+        return i18n.negotiate(request.headers.get("accept-language"))
+    return next((lang for lang, root in ROOTS.items() if path.startswith(root)), None)
+
+
+def _origin(request: Request) -> str:
+    """``https://<host>`` for absolute links (the QR code); the port only when it is a number."""
+    name, colon, port = request.headers.get("host", "").partition(":")
+    return f"https://{name}:{port}" if colon and port.isdigit() else f"https://{name}"
+
+
+def _localize(lang: str) -> Callable[[Localized | None], str]:
+    def pick(text: Localized | None) -> str:
+        return text.get(lang) if text is not None else ""
+
+    return pick
+
+
+def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]:
+    async def view(request: Request) -> Response:
+        note(request, "help")
+        site = site_of(request)
+        service = service_of(request)
+        provider = service.catalog.for_host(request.headers.get("host", ""))
+        if not page.shown(provider):
+            return site.error(lang, 404)
+        context: dict[str, Any] = {"lookup": None}
+        status, cache = 200, Cache.PAGE
+        switch_query = ""
+        if page.key == "setup" and QUERY_FIELD in request.query_params:
+            typed = request.query_params[QUERY_FIELD]
+            found = await personal.lookup(
+                service, provider, query(request, typed), _origin(request)
+            )
+            if found.resolution is not None:
+                note_resolution(request, found.resolution)
+            context["lookup"] = found
+            status = 400 if found.error else 200
+            cache = Cache.PRIVATE
+            switch_query = "?" + str(request.url.query)
+        return site.render(
+            lang,
+            page.template,
+            status,
+            cache,
+            provider=provider,
+            page=page,
+            pages=pages_for(provider),
+            urls={p.key: p.path(lang) for p in PAGES},
+            switch=[(other, page.path(other) + switch_query) for other in other_languages(lang)],
+            loc=_localize(lang),
+            stylesheet=STYLESHEET,
+            **context,
+        )
+
+    return view
+
+
+def not_found_view(lang: str) -> Callable[[Request], Awaitable[Response]]:
+    async def view(request: Request) -> Response:
+        note(request, "help")
+        return site_of(request).error(lang, 404)
+
+    return view
+
+
+async def root(request: Request) -> Response:
+    """``/``: the help site in the language the browser prefers (French by default)."""
+    note(request, "help")
+    lang = i18n.negotiate(request.headers.get("accept-language"))
+    service_of(request).catalog.for_host(request.headers.get("host", ""))
+    return RedirectResponse(
+        ROOTS[lang],
+        status_code=302,
+        headers={"Vary": "Accept-Language", "Cache-Control": Cache.PRIVATE},
+    )
+
+
+async def stylesheet(request: Request) -> Response:
+    note(request, "help")
+    return Response(
+        site_of(request).stylesheet,
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": Cache.ASSET},
+    )
+
+
+def routes() -> list[BaseRoute]:
+    """The help site's routes: ``/``, the stylesheet, and every page in every language."""
+    table: list[BaseRoute] = [
+        Route("/", root, methods=["GET"]),
+        Route(STYLESHEET, stylesheet, methods=["GET"]),
+    ]
+    for lang, root_path in ROOTS.items():
+        for page in PAGES:
+            table.append(Route(page.path(lang), page_view(page, lang), methods=["GET"]))
+        table.append(Route(root_path + "{rest:path}", not_found_view(lang), methods=["GET"]))
+    return table

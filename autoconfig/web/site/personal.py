@@ -1,0 +1,90 @@
+"""The personalised setup page: the address a person typed, checked, and their own settings.
+
+The answer comes from the same :class:`~autoconfig.service.Service` as the client configurations, so
+the login shown here is the one Thunderbird, Outlook and the Apple profile receive. An address of
+another provider is refused like a malformed one: one provider's site never shows another's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+import segno
+from markupsafe import Markup
+
+from autoconfig import address
+from autoconfig.errors import AddressError
+from autoconfig.model import Account, Provider
+from autoconfig.service import Query, Resolution, Service
+from autoconfig.web.clients import MOBILECONFIG_PATH
+
+MAX_ECHO = 254
+"""Longest typed text shown back in the form."""
+
+
+class FormError(StrEnum):
+    """Why the typed address gives no settings (the template words each one)."""
+
+    EMPTY = "empty"
+    MALFORMED = "malformed"
+    ELSEWHERE = "elsewhere"
+    """A valid address that this provider does not serve."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What the setup page shows about the typed address."""
+
+    typed: str
+    error: FormError | None = None
+    resolution: Resolution | None = None
+    profile_url: str | None = None
+    qr_code: Markup | None = None
+
+    @property
+    def account(self) -> Account | None:
+        return self.resolution.account if self.resolution is not None else None
+
+    @property
+    def login_known(self) -> bool:
+        """True when the login shown is the person's real one (looked up, or the provider's rule)."""
+        return self.account is not None and self.account.login_known
+
+
+def check(provider: Provider, typed: str) -> FormError | None:
+    """The reason ``typed`` cannot be looked up on ``provider``'s site, or ``None``."""
+    if not typed.strip():
+        return FormError.EMPTY
+    try:
+        parsed = address.parse(typed)
+    except AddressError:
+        return FormError.MALFORMED
+    return None if parsed.domain in provider.domains else FormError.ELSEWHERE
+
+
+def qr_code(url: str) -> Markup:
+    """An inline SVG QR code for ``url``, hidden from assistive technology (the page names it)."""
+    svg = segno.make(url, error="m").svg_inline(
+        scale=4, border=2, omitsize=True, svgclass="qr-code"
+    )
+    # segno writes the SVG itself; the URL is only encoded into path data, never copied as text.
+    hidden = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    return Markup(hidden)  # noqa: S704
+
+
+async def lookup(service: Service, provider: Provider, query: Query, origin: str) -> Lookup:
+    """Check the address of ``query`` and, when it is one of ``provider``'s, answer it.
+
+    ``origin`` is ``https://<host>``: the QR code must open the download from another device.
+    """
+    typed = query.address or ""
+    echo = typed.strip()[:MAX_ECHO]
+    error = check(provider, typed)
+    if error is not None:
+        return Lookup(echo, error)
+    resolution = await service.resolve(query)
+    assert resolution.account.address is not None  # the query has an address
+    link = f"{MOBILECONFIG_PATH}?email={quote(str(resolution.account.address), safe='')}"
+    return Lookup(echo, None, resolution, link, qr_code(origin + link))

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from lxml import etree
+
+from autoconfig.address import parse
+from autoconfig.formats import thunderbird
+from autoconfig.model import Account, Found, Provider, Security
+from autoconfig.service import Service
+from tests import clientrules
+from tests.conftest import PIERRE, PIERRE_LOGIN, each_profile, profile_id
+from tests.golden import Golden
+
+# (case name, address or None, login found in the directory or None)
+CASES = [
+    ("generic", None, None),
+    ("known", "{local}@{domain}", "jdoe42"),
+    ("unknown", "{local}@{domain}", None),
+]
+
+
+def account_for(provider: Provider, address: str | None, login: str | None) -> Account:
+    if address is None:
+        return Account(None, provider.login.template, Found.FALLBACK)
+    parsed = parse(address.format(local="prenom.nom", domain=provider.domains[0]))
+    if login is not None:
+        return Account(parsed, login, Found.DIRECTORY, "Prénom Nom")
+    return Account(parsed, provider.login.expand(parsed), Found.FALLBACK)
+
+
+@each_profile
+@pytest.mark.parametrize(("case", "address", "login"), CASES, ids=[c[0] for c in CASES])
+def test_golden(
+    golden: Golden, provider: Provider, case: str, address: str | None, login: str | None
+) -> None:
+    rendered = thunderbird.render(provider, account_for(provider, address, login))
+    golden(f"{profile_id(provider)}/thunderbird-{case}.xml", rendered.body)
+
+
+@pytest.mark.parametrize(("case", "address", "login"), CASES)
+def test_every_profile_reads_as_clients_read_it(
+    service: Service, case: str, address: str | None, login: str | None
+) -> None:
+    for provider in service.catalog:
+        rendered = thunderbird.render(provider, account_for(provider, address, login))
+        incoming, outgoing = clientrules.thunderbird(rendered.media_type, rendered.body)
+        android = clientrules.thunderbird_android(rendered.body)
+        assert android == (incoming, outgoing)
+        assert (incoming.host, incoming.port) == (provider.imap.host, provider.imap.port)
+        assert (outgoing.host, outgoing.port) == (provider.smtp.host, provider.smtp.port)
+        expected_login = login if login else provider.login.template
+        assert incoming.username == outgoing.username == expected_login
+
+
+def test_academie_answer_has_what_clients_need(service: Service) -> None:
+    provider = service.catalog.lookup("ac-aix-marseille.fr")
+    account = Account(parse(PIERRE), PIERRE_LOGIN, Found.DIRECTORY)
+    root = etree.fromstring(thunderbird.render(provider, account).body)
+    email = root.find("emailProvider")
+    assert email is not None
+    assert email.get("id") == "ac-aix-marseille.fr"
+    assert [d.text for d in email.findall("domain")] == ["ac-aix-marseille.fr"]
+    (imap,) = email.findall("incomingServer")
+    (smtp,) = email.findall("outgoingServer")
+    assert imap.get("type") == "imap"
+    assert smtp.get("type") == "smtp"
+    for server, host, port in ((imap, "imap", "993"), (smtp, "smtp", "465")):
+        assert server.findtext("hostname") == f"{host}.ac-aix-marseille.fr"
+        assert server.findtext("port") == port
+        assert [s.text for s in server.findall("socketType")] == ["SSL"]
+        assert server.findtext("username") == PIERRE_LOGIN
+        assert server.findtext("authentication") == "password-cleartext"
+    docs = email.find("documentation")
+    assert docs is not None
+    assert docs.get("url") == provider.help.url
+    assert {d.get("lang") for d in docs.findall("descr")} == {"fr", "en"}
+    login_page = root.find("webMail/loginPage")
+    assert login_page is not None
+    assert login_page.get("url") == "https://webmail.ac-aix-marseille.fr/"
+
+
+def test_starttls_maps_to_starttls_socket_type(service: Service) -> None:
+    provider = service.catalog.lookup("example.org")
+    starttls = replace(provider, imap=replace(provider.imap, port=143, security=Security.STARTTLS))
+    body = thunderbird.render(starttls, Account(None, "x", Found.FALLBACK)).body
+    incoming, _ = clientrules.thunderbird_android(body)
+    assert (incoming.port, incoming.socket) == (143, "STARTTLS")
+
+
+@pytest.mark.parametrize("login", ["a<b", "o'neil&co", 'q"uote', "été"])
+def test_markup_in_logins_stays_well_formed(service: Service, login: str) -> None:
+    provider = service.catalog.lookup("ac-aix-marseille.fr")
+    body = thunderbird.render(provider, Account(parse(PIERRE), login, Found.DIRECTORY)).body
+    incoming, _ = clientrules.thunderbird("text/xml", body)
+    assert incoming.username == login
+
+
+@pytest.mark.parametrize(
+    ("found", "login", "expected"),
+    [
+        (Found.DIRECTORY, "jdoe42", "jdoe42"),
+        (Found.FALLBACK, "prenom.nom@example.org", "%EMAILADDRESS%"),
+    ],
+)
+def test_dav_servers_follow_the_mail_login(
+    service: Service, found: Found, login: str, expected: str
+) -> None:
+    provider = service.catalog.lookup("example.org")
+    assert provider.caldav is not None
+    assert provider.carddav is not None
+    account = Account(parse("prenom.nom@example.org"), login, found)
+    root = etree.fromstring(thunderbird.render(provider, account).body)
+    for tag, kind, server in (
+        ("addressbook", "carddav", provider.carddav),
+        ("calendar", "caldav", provider.caldav),
+    ):
+        (element,) = root.findall(tag)
+        assert element.get("type") == kind
+        assert element.findtext("url") == server.url
+        auth = element.find("authentication")
+        assert auth is not None
+        assert (auth.get("system"), auth.text) == ("http", "Basic")
+        assert element.findtext("username") == expected
+    # the mail servers are still read the same way by clients that ignore the DAV elements
+    incoming, _ = clientrules.thunderbird("text/xml", etree.tostring(root))
+    assert incoming.username == expected
+
+
+def test_no_dav_elements_without_dav_servers(service: Service) -> None:
+    provider = service.catalog.lookup("example.org")
+    bare = replace(provider, caldav=None, carddav=None)
+    root = etree.fromstring(thunderbird.render(bare, Account(None, "x", Found.FALLBACK)).body)
+    assert root.find("addressbook") is None
+    assert root.find("calendar") is None

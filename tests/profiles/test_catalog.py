@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from autoconfig.errors import UnknownDomainError
+from autoconfig.service import Service
+
+HOSTS = [
+    ("autoconfig.ac-aix-marseille.fr", "ac-aix-marseille.fr"),
+    ("AUTOCONFIG.AC-AIX-MARSEILLE.FR", "ac-aix-marseille.fr"),
+    ("autoconfig.ac-aix-marseille.fr:443", "ac-aix-marseille.fr"),
+    ("autodiscover.ac-aix-marseille.fr", "ac-aix-marseille.fr"),
+    ("ac-aix-marseille.fr", "ac-aix-marseille.fr"),
+    ("ac-aix-marseille.fr.", "ac-aix-marseille.fr"),
+    ("autoconfig.example.net", "example.org"),
+]
+
+
+@pytest.mark.parametrize(("host", "provider_id"), HOSTS)
+def test_for_host(service: Service, host: str, provider_id: str) -> None:
+    assert service.catalog.for_host(host).id == provider_id
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "",
+        "127.0.0.1:8000",
+        "[::1]:8000",
+        "localhost",
+        "www.ac-aix-marseille.fr",
+        "autoconfig.other.fr",
+        "a" * 5000,
+        "é" * 300,
+    ],
+)
+def test_unknown_hosts(service: Service, host: str) -> None:
+    with pytest.raises(UnknownDomainError):
+        service.catalog.for_host(host)
+
+
+def test_lookup_by_domain(service: Service) -> None:
+    assert service.catalog.lookup("example.net").id == "example.org"
+    served = {d for _, domains in service.catalog.select(None) for d in domains}
+    assert served == {"ac-aix-marseille.fr", "example.org", "example.net"}
+    assert service.catalog.select("Example.NET") == [
+        (service.catalog.lookup("example.net"), ("example.net",))
+    ]
+    with pytest.raises(UnknownDomainError, match=r"'gmail\.com'"):
+        service.catalog.lookup("gmail.com")

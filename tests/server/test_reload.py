@@ -1,0 +1,173 @@
+"""Reloading profiles and directory: in process, and with SIGHUP sent to a real ``autoconfig serve``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import urllib.request
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from autoconfig.server.reload import Reloader
+from autoconfig.service import Service
+from autoconfig.settings import Settings
+from autoconfig.web import create_app
+from tests.conftest import ACADEMIE, DEMO, PIERRE, PROFILES
+from tests.servers import App, serve
+from tests.tools import wait_until
+
+PROFILE = "ac-aix-marseille.toml"
+OLD_HOST = f"imap.{ACADEMIE}"
+NEW_HOST = f"imap2.{ACADEMIE}"
+
+
+def copy_profiles(tmp_path: Path) -> Path:
+    folder = tmp_path / "profiles"
+    shutil.copytree(PROFILES, folder)
+    return folder
+
+
+def edit(folder: Path, old: str, new: str) -> None:
+    path = folder / PROFILE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def imap_host(service: Service) -> str:
+    return service.catalog.lookup(ACADEMIE).imap.host
+
+
+def test_reload_swaps_in_the_new_profiles(tmp_path: Path) -> None:
+    folder = copy_profiles(tmp_path)
+    app = create_app(Service.load(Settings(folder, str(DEMO))))
+    edit(folder, f'host = "{OLD_HOST}"', f'host = "{NEW_HOST}"')
+    assert asyncio.run(Reloader(app).reload()) is True
+    assert imap_host(app.state.service) == NEW_HOST
+
+
+def test_reload_refuses_a_broken_profile_and_keeps_the_old_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = copy_profiles(tmp_path)
+    before = Service.load(Settings(folder, str(DEMO)))
+    app = create_app(before)
+    edit(folder, "port = 993", "port = 99330")
+    with caplog.at_level(logging.ERROR, logger="autoconfig.reload"):
+        assert asyncio.run(Reloader(app).reload()) is False
+    assert app.state.service is before
+    assert "imap.port: 99330 is not a valid port" in caplog.text
+
+
+def test_reload_refuses_a_broken_directory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = tmp_path / "staff.csv"
+    shutil.copy(DEMO, directory)
+    before = Service.load(Settings(PROFILES, str(directory)))
+    app = create_app(before)
+    directory.write_text("no,header\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR, logger="autoconfig.reload"):
+        assert asyncio.run(Reloader(app).reload()) is False
+    assert app.state.service is before
+    assert "lacks the column" in caplog.text
+
+
+def answered_host(app: App) -> str:
+    url = f"{app.url}/mail/config-v1.1.xml?emailaddress={PIERRE}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        document = etree.fromstring(response.read())
+    return str(document.findtext("emailProvider/incomingServer/hostname"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sighup_reloads_a_running_server_and_survives_a_bad_profile(
+    tmp_path: Path, workers: int
+) -> None:
+    folder = copy_profiles(tmp_path)
+    args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", str(workers))
+    with serve(tmp_path, *args) as app:
+        assert answered_host(app) == OLD_HOST
+
+        edit(folder, f'host = "{OLD_HOST}"', f'host = "{NEW_HOST}"')
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: app.log_text().count("reloaded 2 profile(s)") == workers, "reloads")
+        assert {answered_host(app) for _ in range(6)} == {NEW_HOST}
+
+        edit(folder, "port = 993", "port = 99330")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: app.log_text().count("reload refused") == workers, "refusals")
+        assert {answered_host(app) for _ in range(6)} == {NEW_HOST}
+        assert "imap.port: 99330 is not a valid port (expected 1-65535)" in app.log_text()
+        assert app.process.poll() is None
+    assert "pierre" not in app.log_text()
+
+
+def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:
+    with serve(tmp_path, "--directory", str(DEMO)) as app:
+        assert answered_host(app) == OLD_HOST
+        app.stop()
+    log = app.log_text()
+    assert "Shutting down" in log
+    assert "Finished server process" in log
+    assert "Traceback" not in log
+
+
+def workers_of(app: App) -> set[int]:
+    """Worker processes of a multi-worker server (children running multiprocessing's spawn)."""
+    pid = app.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.add(int(child))
+    return found
+
+
+def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    folder = copy_profiles(tmp_path)
+    args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
+    with serve(tmp_path, *args) as app:
+        wait_until(
+            lambda: app.log_text().count("Application startup complete") == 2, "two ready workers"
+        )
+        assert len(workers_of(app)) == 2
+        edit(folder, "port = 993", "port = 99330")
+        os.kill(min(workers_of(app)), signal.SIGKILL)
+        wait_until(lambda: "new worker(s) could not load" in app.log_text(), "the failed restart")
+        assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
+        assert app.process.poll() is None
+        assert "cannot load: " in app.log_text()
+        assert "Traceback" not in app.log_text()
+
+        edit(folder, "port = 99330", "port = 993")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: len(workers_of(app)) == 2, "the worker to be replaced")
+        assert {answered_host(app) for _ in range(6)} == {OLD_HOST}
+
+
+def test_reload_picks_up_a_new_directory(tmp_path: Path) -> None:
+    from autoconfig.address import parse
+
+    directory = tmp_path / "staff.csv"
+    shutil.copy(DEMO, directory)
+    app = create_app(Service.load(Settings(PROFILES, str(directory))))
+    text = directory.read_text(encoding="utf-8")
+    assert ",pdupont" in text
+    directory.write_text(text.replace(",pdupont", ",pdupont2"), encoding="utf-8")
+    assert asyncio.run(Reloader(app).reload()) is True
+    entry = app.state.service.directory.lookup(parse(PIERRE))
+    assert entry is not None
+    assert entry.login == "pdupont2"

@@ -1,0 +1,62 @@
+"""Process helpers shared by the tests and the benchmarks: free loopback ports, system tools,
+waiting and stopping. No pytest here, so ``bench/`` can use the same real-component harnesses.
+
+A tool that is missing or a server that does not start raises :class:`HarnessError` with a
+message that says what to install or what the server printed: under pytest that is a test error
+(never a skip), in a benchmark a stop with that message.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+
+
+class HarnessError(RuntimeError):
+    """A real component the tests need is missing or did not start; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def require(tool: str) -> str:
+    """The path of a system tool, or :class:`HarnessError` naming the Debian package list."""
+    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
+    if path is None:
+        raise HarnessError(
+            f"{tool} is not installed (listed in scripts/packages/test.txt; run scripts/test)"
+        )
+    return path
+
+
+def wait_until(check: Callable[[], object], what: str, timeout: float = START_TIMEOUT) -> None:
+    """Poll ``check()`` until it is true; :class:`HarnessError` naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise HarnessError(f"timed out waiting for {what}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """Stop a server: SIGTERM, then SIGKILL if it does not stop in time; its exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+    return process.returncode
