@@ -13,15 +13,12 @@ the instances' own counters.
 from __future__ import annotations
 
 import http.client
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-HOST = "127.0.0.1"
+from servers import Tls, ask
 
 
 @dataclass(frozen=True)
@@ -29,36 +26,6 @@ class Sample:
     at: float
     outcome: str
     """The class of a 2xx answer, ``status NNN``, or ``error: …`` (socket error)."""
-    ms: float
-
-
-def fetch_http(port: int, path: str, timeout: float) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def fetch_https(port: int, name: str, ca: Path, path: str, timeout: float) -> tuple[int, bytes]:
-    """GET over TLS to 127.0.0.1 with ``name`` as SNI and Host, checked against ``ca``."""
-    context = ssl.create_default_context(cafile=str(ca))
-    raw = socket.create_connection((HOST, port), timeout=timeout)
-    try:
-        sock = context.wrap_socket(raw, server_hostname=name)
-    except BaseException:
-        raw.close()
-        raise
-    conn = http.client.HTTPConnection(name, port, timeout=timeout)
-    conn.sock = sock
-    try:
-        conn.request("GET", path, headers={"Host": name})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 class Poller(threading.Thread):
@@ -66,14 +33,16 @@ class Poller(threading.Thread):
 
     def __init__(
         self,
-        fetch: Callable[[str], tuple[int, bytes]],
+        port: int,
+        tls: Tls | None,
         path: str,
         rows: int,
         classify: Callable[[int, bytes], str],
         per_second: float = 20.0,
     ) -> None:
         super().__init__(daemon=True)
-        self.fetch = fetch
+        self.port = port
+        self.tls = tls
         self.path = path
         self.rows = rows
         self.classify = classify
@@ -87,11 +56,15 @@ class Poller(threading.Thread):
             row = (row * 7 + 13) % self.rows
             started = time.time()
             try:
-                status, body = self.fetch(self.path.replace("{i}", str(row)))
-                outcome = self.classify(row, body) if 200 <= status < 300 else f"status {status}"
+                path = self.path.replace("{i}", str(row))
+                answer = ask(self.port, "GET", path, tls=self.tls)
+                status = answer.status
+                outcome = (
+                    self.classify(row, answer.body) if 200 <= status < 300 else f"status {status}"
+                )
             except (OSError, http.client.HTTPException) as exc:
                 outcome = f"error: {type(exc).__name__}"
-            self.samples.append(Sample(started, outcome, 1000 * (time.time() - started)))
+            self.samples.append(Sample(started, outcome))
             self._halt.wait(max(0.0, self.pause - (time.time() - started)))
 
     def halt(self) -> list[Sample]:
@@ -100,33 +73,36 @@ class Poller(threading.Thread):
         return self.samples
 
 
-def requests_total(port: int) -> float | None:
-    """Thunderbird answers of an instance (``autoconfig_requests_total``; health checks and
-    ``/metrics`` are not counted), or None when it does not answer."""
+def metric(port: int, name: str, timeout: float = 5.0) -> dict[str, float] | None:
+    """Every sample of one metric, keyed by its labels (``{outcome="timeout"}`` …), or None when
+    the instance does not answer."""
     try:
-        status, body = fetch_http(port, "/metrics", timeout=1.0)
+        answer = ask(port, "GET", "/metrics", timeout=timeout)
     except (OSError, http.client.HTTPException):
         return None
-    if status != 200:
+    if answer.status != 200:
         return None
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in body.decode(errors="replace").splitlines()
-        if line.startswith("autoconfig_requests_total") and 'endpoint="thunderbird"' in line
-    )
-
-
-def metric(port: int, name: str) -> dict[str, float]:
-    """Every sample of one metric, keyed by its labels (``{outcome="timeout"}`` …)."""
-    status, body = fetch_http(port, "/metrics", timeout=5.0)
-    if status != 200:
-        return {}
     found: dict[str, float] = {}
-    for line in body.decode(errors="replace").splitlines():
+    for line in answer.body.decode(errors="replace").splitlines():
         if line.startswith(name):
             key, value = line.rsplit(" ", 1)
             found[key[len(name) :]] = found.get(key[len(name) :], 0.0) + float(value)
     return found
+
+
+def lookups(port: int) -> dict[str, float]:
+    """Directory lookups so far by outcome (``cache``, ``directory``, ``timeout`` …)."""
+    found = metric(port, "autoconfig_directory_lookups_total") or {}
+    return {k.split('"')[1]: v for k, v in found.items() if '"' in k}
+
+
+def requests_total(port: int) -> float | None:
+    """Thunderbird answers of an instance (``autoconfig_requests_total``; health checks and
+    ``/metrics`` are not counted), or None when it does not answer."""
+    found = metric(port, "autoconfig_requests_total", timeout=1.0)
+    return (
+        None if found is None else sum(v for k, v in found.items() if 'endpoint="thunderbird"' in k)
+    )
 
 
 class Counters(threading.Thread):

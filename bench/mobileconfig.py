@@ -1,179 +1,108 @@
-"""Benchmark of GET /mobileconfig: unsigned against signed profiles, in the same run.
+"""``bench/run mobileconfig``: GET /mobileconfig, unsigned against signed profiles, in the same run.
 
-Starts two ``autoconfig serve`` on loopback (one without a certificate, one with a throwaway
-certificate issued by a throwaway CA) and measures each with ``wrk``:
+Starts two ``autoconfig serve`` (one worker each by default): one without a signing certificate,
+one with a throwaway certificate (RSA 2048, or P-256 with ``--key ec``) issued by a throwaway root
+and intermediate, which its served profiles are checked against (``openssl cms -verify``) before
+anything is timed. Three figures, the unsigned and signed runs alternated (``--rounds``, medians):
 
-* unsigned       – profiles for the addresses of the demo directory, over and over;
-* signed         – the same requests, signed (the signature cache answers after the first one);
-* signed, new    – every request for an address never asked before: every profile signed anew.
+* unsigned: profiles for a few people of the directory (``--addresses``), in turn;
+* signed: the same requests, signed (the signature cache answers after the first one);
+* signed-new: an address never asked before on every request: every profile signed anew.
 
-Unsigned and signed runs alternate (``--rounds``), so that a busy moment of the machine hits both
-alike; prints the median requests per second of each and the ratios to the unsigned figure. The target is at least
-1,000 signed profiles per second. Run from the project folder:
-
-    .venv/bin/python bench/mobileconfig.py [--duration 10] [--rounds 3] [--workers 1] [--key rsa|ec]
+Reports the medians and their ratios to the unsigned figure. Target: at least 1,000 signed
+profiles per second, no failed request.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import shutil
-import socket
+import dataclasses
+import functools
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import report
+import servers
+import staff
+import wrk
+from scenarios import OURS, Scenario, by_name
 
-from tests import pki  # noqa: E402  (the tests' throwaway PKI)
+from tests import pki
 
-DEMO = ROOT / "demo" / "staff.csv"
-START_TIMEOUT = 30.0
-
-REPEAT = """
-local addresses = {%s}
-local i = 0
-request = function()
-  i = i %% #addresses + 1
-  return wrk.format("GET", "/mobileconfig?email=" .. addresses[i])
-end
-"""
-NEW = """
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/mobileconfig?email=bench" .. id .. "." .. n .. "@ac-aix-marseille.fr")
-end
-"""
+HELP = "Apple profiles: unsigned against signed, and signed anew on every request"
+QUICK = {"duration": 2, "rounds": 1}
+PROFILE = by_name("mobileconfig-signed")
+NEW = Scenario("signed-new", OURS, "GET", "/mobileconfig?email=new{i}%40" + staff.DOMAIN)
+"""Addresses outside the directory, each asked once: each answer is rendered and signed anew."""
+NEW_ROWS = 1_000_000_000
+TARGET_SIGNED_RPS = 1000.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def add_options(p: argparse.ArgumentParser) -> None:
+    wrk.add_options(p, seconds=10, connections=32)
+    p.add_argument("--workers", type=int, default=1, help="autoconfig serve workers (1)")
+    p.add_argument("--rounds", type=int, default=3, help="alternated measurements each (3)")
+    p.add_argument("--addresses", type=int, default=5, help="people asked in turn (5)")
+    p.add_argument("--key", choices=["rsa", "ec"], default="rsa", help="signing key type (rsa)")
 
 
-def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"autoconfig serve exited with status {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"autoconfig serve did not listen on port {port} within {START_TIMEOUT:.0f} s")
-
-
-@contextmanager
-def serve(workers: int, log: Path, *signing: str) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "autoconfig", "serve", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning",
-             "--directory", str(DEMO), *signing],
-            stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-        )  # fmt: skip
-    try:
-        wait_for(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def wrk(url: str, script: Path, args: argparse.Namespace) -> float:
-    command = [
-        "wrk", "--timeout", "5s", "-t", str(args.threads), "-c", str(args.connections),
-        "-d", f"{args.duration}s", "-s", str(script), url,
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=args.duration + 60, check=False
-    )
-    if result.returncode != 0:
-        sys.exit(f"wrk failed: {result.stderr}")
-    if "Non-2xx" in result.stdout or "Socket errors" in result.stdout:
-        sys.exit(f"wrk saw errors:\n{result.stdout}")
-    match = re.search(r"Requests/sec:\s+([0-9.]+)", result.stdout)
-    if match is None:
-        sys.exit(f"no Requests/sec in wrk output:\n{result.stdout}")
-    return float(match.group(1))
-
-
-def fetch(url: str) -> bytes:
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=10) as response:  # loopback only
-        body: bytes = response.read()
-        return body
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=1, help="autoconfig serve workers")
-    parser.add_argument("--rounds", type=int, default=3, help="alternated measurements each")
-    parser.add_argument("--key", choices=["rsa", "ec"], default="rsa", help="signing key type")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian package wrk, see scripts/packages/bench.txt)")
-
-    with tempfile.TemporaryDirectory(prefix="bench-mobileconfig-") as tmp:
-        folder = Path(tmp)
-        ca = pki.make_pki(folder / "pki")
-        cert, key, _ = ca.signer("autoconfig.ac-aix-marseille.fr", args.key)
-        signing = ("--signing-cert", str(cert), "--signing-key", str(key),
-                   "--signing-chain", str(ca.chain_file))  # fmt: skip
-        addresses = [line.split(",")[0] for line in DEMO.read_text().splitlines()[1:] if line]
-        repeat = folder / "repeat.lua"
-        repeat.write_text(REPEAT % ", ".join(f'"{a}"' for a in addresses))
-        new = folder / "new.lua"
-        new.write_text(NEW)
-
-        runs: dict[str, list[float]] = {"unsigned": [], "signed": [], "signed, new": []}
-        with (
-            serve(args.workers, folder / "unsigned.log") as plain,
-            serve(args.workers, folder / "signed.log", *signing) as url,
-        ):
-            signed = fetch(f"{url}/mobileconfig?email={addresses[0]}")
-            pki.verify(signed, ca.root_file)  # the server really signs, with the chain
-            for _ in range(args.rounds):  # alternated, so that a busy moment hits both alike
-                runs["unsigned"].append(wrk(plain, repeat, args))
-                runs["signed"].append(wrk(url, repeat, args))
-            runs["signed, new"].append(wrk(url, new, args))
-        results = {name: statistics.median(rates) for name, rates in runs.items()}
-
-    base = results["unsigned"]
-    print(
-        f"GET /mobileconfig, {args.duration} s each, wrk -t{args.threads} -c{args.connections}, "
-        f"{args.workers} worker(s), {args.key.upper()} signing key, {os.cpu_count()} CPU(s); "
-        f"median of {args.rounds} alternated runs"
-    )
-    for name, rate in results.items():
-        print(f"  {name:<12} {rate:10.0f} requests/s   ratio to unsigned {rate / base:5.2f}")
-    verdict = "met" if results["signed"] >= 1000 else "NOT met"
-    print(f"target >= 1,000 signed profiles/s: {verdict}")
-
-
-if __name__ == "__main__":
-    main()
+def run(args: argparse.Namespace, work: Path) -> report.Report:
+    directory = work / "staff.csv"
+    staff.write_csv(directory, args.addresses)
+    signing, ca = servers.signing(work, args.key)
+    options = [
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+        "--directory",
+        str(directory),
+    ]
+    traffic = wrk.traffic(args, args.addresses)
+    with ExitStack() as stack:
+        plain = servers.ours("ours-unsigned", work, options)
+        stack.callback(plain.stop)
+        signed = servers.ours("ours-signed", work, [*options, *signing])
+        stack.callback(signed.stop)
+        for server in (plain, signed):
+            server.wait_answer("/healthz", limit=60)
+        answer = servers.ask(signed.port, "GET", PROFILE.for_row(0)[0])
+        pki.verify(answer.body, ca.root_file)  # the server really signs, with the chain
+        timed = wrk.interleave(
+            args.rounds,
+            {
+                "unsigned": functools.partial(wrk.run, PROFILE, plain.url, work, traffic),
+                "signed": functools.partial(wrk.run, PROFILE, signed.url, work, traffic),
+            },
+        )
+        new = dataclasses.replace(traffic, rows=NEW_ROWS)
+        timed |= wrk.interleave(
+            1, {NEW.name: functools.partial(wrk.run, NEW, signed.url, work, new)}
+        )
+    medians = {name: statistics.median(r.rps for r in results) for name, results in timed.items()}
+    errors = sum(r.errors for results in timed.values() for r in results)
+    base = medians["unsigned"]
+    rows = [
+        [name, f"{rate:,.0f}", f"{rate / base:.2f}", str(sum(r.errors for r in timed[name]))]
+        for name, rate in medians.items()
+    ]
+    lines = [
+        f"GET /mobileconfig, {args.duration:g} s each, wrk -t{args.threads} -c{args.connections}, "
+        f"{args.workers} worker(s), {args.key.upper()} signing key; median of {args.rounds} "
+        "alternated runs (signed-new: one run).",
+        "",
+        *report.table(["profiles", "req/s", "ratio to unsigned", "failed requests"], rows),
+        "",
+        *report.table(
+            ["target", "now", "verdict"],
+            [
+                [
+                    "signed profiles ≥ 1,000/s, no failed request",
+                    f"{medians['signed']:,.0f}/s, {errors} failed",
+                    report.verdict(medians["signed"] >= TARGET_SIGNED_RPS and not errors),
+                ]
+            ],
+        ),
+    ]
+    return report.Report(lines)

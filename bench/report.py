@@ -1,4 +1,5 @@
-"""The machine description, and the figures as text for the terminal and for ``bench/RESULTS.md``."""
+"""What every run report says: the machine and the software the figures came from, Markdown
+tables (which also read well in a terminal) and verdicts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ import os
 import platform
 import subprocess
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+
+
+@dataclass
+class Report:
+    """What a subcommand found: the lines of its report (Markdown), and whether its checks held."""
+
+    lines: list[str]
+    ok: bool = True
+    """False when a check that is more than a figure failed (a verdict of ``faults``):
+    ``bench/run`` then exits with status 1."""
 
 
 def first_line(cmd: Sequence[str]) -> str:
@@ -39,8 +52,32 @@ def machine() -> str:
     )
 
 
+def version(dist: str, venv: Path | None = None) -> str:
+    """The version of a distribution in this interpreter, or in another virtualenv."""
+    if venv is None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "?"
+    found = list((venv / "lib").glob(f"python*/site-packages/{dist}-*.dist-info"))
+    return found[0].name.split("-")[1].removesuffix(".dist") if found else "?"
+
+
+def software(peer_venv: Path) -> str:
+    wrk = first_line(["wrk", "--version"]).split()
+    slapd = first_line(["/usr/sbin/slapd", "-VV"])
+    slapd = slapd.split("slapd ", 1)[-1].split(" ", 1)[0] if "slapd" in slapd else "?"
+    return (
+        f"wrk {wrk[1] if len(wrk) > 1 else '?'}, "
+        f"Caddy {first_line(['caddy', 'version']).split()[0]}, OpenLDAP slapd {slapd}, "
+        f"uvicorn {version('uvicorn')}, starlette {version('starlette')}, "
+        f"ldap3 {version('ldap3')}, automx2 {version('automx2', peer_venv)}, "
+        f"gunicorn {version('gunicorn', peer_venv)}"
+    )
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """A Markdown table, which also reads well in a terminal."""
+    """A Markdown table, its columns padded."""
     rows = [list(r) for r in rows]
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
 
@@ -52,14 +89,5 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
 
 
-def append(path: Path, lines: Sequence[str]) -> None:
-    new = not path.exists()
-    with path.open("a", encoding="utf-8") as out:
-        if new:
-            out.write(
-                "# Benchmark results\n\nEach run of `bench/run` appends a section here "
-                "(figures and ratios measured in the same run). "
-                "What was tried, and why the settings are what they are, is in the sections "
-                'headed "Tried".\n'
-            )
-        out.write("\n" + "\n".join(lines) + "\n")
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "NOT met")

@@ -1,24 +1,23 @@
 """The table of load scenarios: what is asked, of which server, and what a right answer contains.
 
 A new endpoint is one row. ``{i}`` in a path or a body stands for a row number of the generated
-directory: wrk's Lua script rotates through them, so every request names a different person and
-no single answer sits in a cache. A scenario of ours is probed once before it is timed: a 404
-reports it as "not available in this build" (the endpoint comes with another branch), anything
-else that is not a right answer is reported as a failed probe.
+directory (:mod:`staff`): wrk's Lua script rotates through them, so every request names a different
+person and no single answer sits in a cache. ``bench/run http`` probes each scenario of ours once
+before it is timed: a 404 reports it as "not available in this build" (the endpoint comes with
+another branch), anything else that is not a right answer is reported as a failed probe. The other
+subcommands time some of these rows too (``faults`` and ``directory``: ``thunderbird-hit``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from staff import ADDRESS, DOMAIN
+
 OURS = "ours"
 PROXIED = "ours via caddy"
 STATIC = "static"
 PEER = "automx2"
-
-DOMAIN = "ac-aix-marseille.fr"
-ADDRESS = "prenom{i}.nom{i}%40" + DOMAIN
-"""The directory rows are ``prenom<i>.nom<i>@<domain>`` with the login ``pn<i:06d>``."""
 
 AUTODISCOVER_BODY = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -44,8 +43,6 @@ class Scenario:
     """Text the probe's answer must contain (``{i}`` formatted as for the path: ``{i:06d}`` …)."""
     content_type: str = ""
     """The start of the probe's Content-Type."""
-    needs: str = ""
-    """A ``serve`` option this scenario needs (given when the build has it)."""
 
     def for_row(self, i: int) -> tuple[str, str, str]:
         """Path, body and expected text for directory row ``i``."""
@@ -93,7 +90,6 @@ SCENARIOS = (
         "/mobileconfig?email=" + ADDRESS,
         expect="pn{i:06d}",
         content_type="application/x-apple-aspen-config",
-        needs="--signing-cert",
     ),
     Scenario(
         "help-home",

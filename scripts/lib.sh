@@ -1,4 +1,4 @@
-# Shared by scripts/serve and scripts/test: system packages and the project's virtualenv.
+# Shared by scripts/serve, scripts/test and bench/run: system packages and virtualenvs.
 # Sourced, not run.
 
 as_root() {
@@ -18,19 +18,26 @@ ensure_packages() {
     fi
 }
 
+# Create the virtualenv $1 (if needed) and pip-install the other arguments into it.
+venv_install() {
+    local venv=$1
+    shift
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv"
+    fi
+    # The callers run with pipefail: a failing pip fails the whole pipeline.
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+        | { grep -v "^WARNING: Location" >&2 || true; }; then
+        echo "error: pip could not install $* into $venv (see above)" >&2
+        exit 1
+    fi
+}
+
 # Create .venv (if needed) and install the project into it with the given extras.
 ensure_venv() {
     local extras=$1 spec="."
     [ -n "$extras" ] && spec=".[${extras}]"
-    if [ ! -x .venv/bin/python ]; then
-        python3 -m venv .venv
-    fi
-    # The callers run with pipefail: a failing pip fails the whole pipeline.
-    if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 \
-        | { grep -v "^WARNING: Location" >&2 || true; }; then
-        echo "error: pip could not install the project into .venv (see above)" >&2
-        exit 1
-    fi
+    venv_install .venv -e "$spec"
     .venv/bin/python -c "import autoconfig" || { echo "error: the project did not install into .venv" >&2; exit 1; }
 }
 

@@ -1,18 +1,17 @@
 """The verdicts of the fault scenarios against issue 8's expectations, their per-second timelines,
-and the section ``bench/faults`` appends to ``bench/RESULTS.md``."""
+and the report of ``bench/run faults``."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 import report
-from faultwrk import Load
+from wrk import Load
 
 if TYPE_CHECKING:
-    from faultload import Outcome
+    from faults import Outcome
 
 GOOD = {"login", "fallback", "A", "B"}
 """Poller classes that are right answers (which of them is expected depends on the moment)."""
@@ -26,10 +25,6 @@ def full_seconds(o: Outcome) -> range:
 
 def bad_samples(o: Outcome) -> list[str]:
     return [s.outcome for s in o.samples if s.outcome not in GOOD]
-
-
-def failures(load: Load) -> int:
-    return load.result.status + load.result.socket_errors
 
 
 def statuses(load: Load) -> str:
@@ -51,10 +46,10 @@ def judge_ldap(o: Outcome, baseline: Load, base_share: float, budget_ms: int) ->
             recovered = s + 1 - up_at
             break
     wrong = bad_samples(o)
-    o.ok = five == 0 and failures(o.load) == 0 and r.p99_ms <= limit and fallback_share > 0
+    o.ok = five == 0 and o.load.result.errors == 0 and r.p99_ms <= limit and fallback_share > 0
     o.ok = o.ok and recovered is not None and not wrong
     o.verdict = (
-        f"{five} 5xx, {failures(o.load)} failed requests; p99 {r.p99_ms:.0f} ms "
+        f"{five} 5xx, {o.load.result.errors} failed requests; p99 {r.p99_ms:.0f} ms "
         f"{'≤' if r.p99_ms <= limit else '>'} {budget_ms} ms budget + {baseline.result.p99_ms:.0f} ms "
         f"normal p99; {100 * fallback_share:.0f} % of the answers during the outage carry the "
         "fallback; "
@@ -92,9 +87,9 @@ def judge_reload(o: Outcome) -> None:
                 else f", no {old} answer after it"
             )
         )
-    o.ok = failures(o.load) == 0 and all(switched) and not wrong
+    o.ok = o.load.result.errors == 0 and all(switched) and not wrong
     o.verdict = (
-        f"{failures(o.load)} failed requests of {o.load.result.requests:,} "
+        f"{o.load.result.errors} failed requests of {o.load.result.requests:,} "
         f"(non-2xx {statuses(o.load)}, socket errors {o.load.result.socket_errors}); "
         f"{sum(switched)} of {len(switched)} reloads changed the answers; "
         f"{len(o.samples)} answers checked by the poller, {len(wrong)} wrong or failed"
@@ -117,7 +112,7 @@ def served(o: Outcome) -> dict[int, list[str]]:
 
 def judge_kill(o: Outcome, in_flight_bound: int) -> None:
     (kill_at, _), (restart_at, _) = o.events[0], o.events[1]
-    failed = failures(o.load)
+    failed = o.load.result.errors
     error_seconds = [
         s - int(o.load.started)
         for s in sorted(o.load.seconds)
@@ -180,69 +175,55 @@ def timeline(o: Outcome) -> list[str]:
 
 
 def show(o: Outcome) -> None:
-    r = o.load.result
-    print(
-        f"  {o.name}: {r.requests:,} requests ({r.rps:,.0f}/s), p50 {r.p50_ms:.1f} ms, "
-        f"p99 {r.p99_ms:.1f} ms, max {r.max_ms:.0f} ms, non-2xx {statuses(o.load)}, socket errors "
-        f"{r.socket_errors} (connect {r.connect}, read {r.read}, write {r.write}, timeout {r.timeout})",
-        flush=True,
-    )
+    print(f"  {o.name}: {o.load.result.summary()}; non-2xx by status: {statuses(o.load)}")
     print("\n".join(timeline(o)))
     for note in o.notes:
         print(f"  {note}")
-    print(f"VERDICT {o.name}: {'met' if o.ok else 'NOT met'} — {o.verdict}", flush=True)
+    print(f"VERDICT {o.name}: {report.verdict(o.ok)} — {o.verdict}", flush=True)
 
 
-def version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
-
-
-def section(
-    args: argparse.Namespace, outcomes: Sequence[Outcome], when: str, load: tuple[float, float]
-) -> list[str]:
-    slapd = report.first_line(["/usr/sbin/slapd", "-VV"])
-    slapd = slapd.split("slapd ", 1)[-1].split(" ", 1)[0] if "slapd" in slapd else "?"
+def section(args: argparse.Namespace, outcomes: Sequence[Outcome]) -> list[str]:
     lines = [
-        f"## {when} — faults under load (`bench/faults`)"
-        + (f" — {args.label}" if args.label else ""),
-        "",
-        f"Machine: {report.machine()}. wrk {report.first_line(['wrk', '--version']).split()[1]}, "
-        f"Caddy {report.first_line(['caddy', 'version']).split()[0]}, OpenLDAP slapd {slapd}, "
-        f"uvicorn {version('uvicorn')}, ldap3 {version('ldap3')}.",
-        "",
-        f"Load: wrk, {args.connections} connections, {args.threads} threads, {args.duration:g} s per "
-        f"scenario, {args.timeout:g} s timeout, Thunderbird GETs with a directory hit (addresses "
+        f"Load: wrk, {args.connections} connections, {args.threads} threads, "
+        f"{args.timeout:g} s timeout, Thunderbird GETs with a directory hit (addresses "
         "rotating), a poller checking about 20 answers a second alongside. LDAP: slapd with "
         f"{args.people:,} people, `serve --workers {args.workers} --directory ldap://… "
         f"--directory-timeout {args.directory_timeout} --directory-cache-ttl {args.cache_ttl} "
         f"--directory-miss-ttl {args.miss_ttl}`; reload: `--workers {args.workers}`, "
         f"{args.rows:,}-row CSV directory, {args.reloads} SIGHUPs; kill: Caddy (the project's "
         f"Caddyfile, `tls internal`, https) in front of two instances of {args.instance_workers} "
-        f"worker(s). Load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}.",
+        "worker(s).",
         "",
     ]
     rows = [
         [
             o.name,
+            f"{o.duration:g}",
             f"{o.load.result.requests:,}",
             f"{o.load.result.rps:,.0f}",
             f"{o.load.result.p50_ms:.1f}",
             f"{o.load.result.p99_ms:.1f}",
             statuses(o.load),
             str(o.load.result.socket_errors),
-            "met" if o.ok else "NOT met",
+            report.verdict(o.ok),
         ]
         for o in outcomes
     ]
-    header = ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx", "socket errors"]
+    header = [
+        "scenario",
+        "seconds",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "non-2xx",
+        "socket errors",
+    ]
     lines += report.table([*header, "verdict"], rows)
     for o in outcomes:
         lines += [
             "",
-            f"**{o.name}** ({o.expectation}): **{'met' if o.ok else 'NOT met'}** — {o.verdict}.",
+            f"**{o.name}** ({o.expectation}): **{report.verdict(o.ok)}** — {o.verdict}.",
         ]
         lines += [f"{note}." for note in o.notes]
         lines += ["", "```", *timeline(o), "```"]

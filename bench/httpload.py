@@ -1,46 +1,35 @@
-"""The HTTP benchmark run by ``bench/run``: our service against the static-file ceiling and the peer
-automx2, every figure measured in the same run, printed, and appended to ``bench/RESULTS.md``.
+"""``bench/run http`` (the default): our service as in production, a 100,000-row CSV directory, against
+the same bytes served by Caddy as a static file (the ceiling) and against automx2 under gunicorn
+(the peer), every scenario of :mod:`scenarios` timed with wrk in the same run, with the ratios
+and the targets.
 
-    bench/run [--duration 10] [--workers 2] [--storm-duration 60] [--label TEXT] … (--help)
+Also: ours at 1,000 connections (alone, and behind Caddy's reverse proxy as deployed), the
+start-up (process start → first right answer), the peak RSS of every process, and with
+``--profile`` a py-spy profile of one worker.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
+import dataclasses
+import functools
 import shlex
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from types import FrameType
 
 import report
 import servers
-import spyprofile as pyspy
-import wrkrun
-from csv_load import write_directory
-from scenarios import (
-    DOMAIN,
-    OURS,
-    PEER,
-    PROXIED,
-    RATIOS,
-    SCENARIOS,
-    STATIC,
-    STORM,
-    Scenario,
-    by_name,
-)
+import spyprofile
+import staff
+import wrk
+from scenarios import OURS, PEER, PROXIED, RATIOS, SCENARIOS, STATIC, STORM, Scenario, by_name
 
-BENCH = Path(__file__).resolve().parent
-PROJECT = BENCH.parent
+from tests.tools import free_port
+
+HELP = "the HTTP scenarios: ours against the static-file ceiling and automx2 (the default)"
+QUICK = {"duration": 2, "warmup": 1, "storm_duration": 3}
 PROBE_ROW = 4242
 
 TARGETS_RPS_VS_PEER = 10.0
@@ -55,29 +44,23 @@ TARGET_STARTUP_S = 1.0
 class Run:
     """Everything measured, filled in as the run goes."""
 
-    results: dict[str, wrkrun.Result] = field(default_factory=dict)
+    results: dict[str, wrk.Result] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
-    storms: dict[str, wrkrun.Result] = field(default_factory=dict)
+    storms: dict[str, wrk.Result] = field(default_factory=dict)
     startup_s: float | None = None
     rss: list[tuple[str, float]] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
-    load: list[float] = field(default_factory=list)
-    """1-minute load average before and after: other work on the machine skews every figure."""
 
 
-def options(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
-    p.add_argument("--duration", type=float, default=10, help="seconds per scenario (default 10)")
+def add_options(p: argparse.ArgumentParser) -> None:
+    wrk.add_options(p, seconds=10, connections=50)
     p.add_argument("--warmup", type=float, default=2, help="unrecorded seconds before each (2)")
-    p.add_argument("--connections", type=int, default=50, help="connections (default 50)")
-    p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument(
         "--repeat",
         type=int,
         default=1,
         help="rounds of timed runs (scenarios interleaved); each scenario's best is kept (1)",
     )
-    p.add_argument("--timeout", type=float, default=5, help="wrk timeout in seconds (default 5)")
     p.add_argument("--storm-connections", type=int, default=1000, help="(default 1000)")
     p.add_argument("--storm-duration", type=float, default=60, help="seconds, 0 skips (default 60)")
     p.add_argument("--rows", type=int, default=100_000, help="directory rows (default 100000)")
@@ -103,83 +86,26 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--profile", type=float, default=0, help="py-spy seconds per Thunderbird scenario"
     )
-    p.add_argument("--label", default="", help="what this run tries (goes into RESULTS.md)")
-    p.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    p.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
-    return p.parse_args(argv)
-
-
-def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
-    """Unwind (every server is stopped on the way out), deaf to further signals meanwhile."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise SystemExit(128 + signum)
 
 
 def wanted(scenario: Scenario, args: argparse.Namespace) -> bool:
     return not args.only or scenario.name in args.only.split(",")
 
 
-def signing_options(work: Path, help_text: str) -> list[str]:
-    """A throw-away certificate for signed profiles, when this build's ``serve`` can sign."""
-    if "--signing-cert" not in help_text:
-        return []
-    cert, key = work / "signing.crt", work / "signing.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=bench signing",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return ["--signing-cert", str(cert), "--signing-key", str(key)]
-
-
 def start_ours(args: argparse.Namespace, work: Path, directory: Path) -> tuple[servers.Server, str]:
-    port = servers.free_port()
-    env = {
-        **os.environ,
-        "AUTOCONFIG_PROFILES": str(PROJECT / "profiles"),
-        "AUTOCONFIG_DIRECTORY": str(directory),
-    }
+    """Ours as in production (with a throwaway signing certificate), or ``--ours-cmd``; and the
+    command as the report shows it."""
     if args.ours_cmd:
+        port = free_port()
         cmd = shlex.split(args.ours_cmd.format(port=port, workers=args.workers))
+        env = servers.ours_env({"AUTOCONFIG_DIRECTORY": str(directory)})
+        server = servers.Server("ours", cmd, port, work / "ours.log", env)
     else:
-        autoconfig = str(PROJECT / ".venv" / "bin" / "autoconfig")
-        help_text = subprocess.run(
-            [autoconfig, "serve", "--help"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-        cmd = [
-            autoconfig,
-            "serve",
-            "--directory",
-            str(directory),
-            "--host",
-            servers.HOST,
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            args.log_level,
-            *signing_options(work, help_text),
-        ]
-    shown = " ".join(c if c.startswith("-") or "/" not in c else Path(c).name for c in cmd)
-    return servers.Server("ours", cmd, port, work / "ours.log", env), shown
+        signing, _ = servers.signing(work)
+        options = ["--directory", str(directory), "--workers", str(args.workers)]
+        server = servers.ours("ours", work, [*options, "--log-level", args.log_level, *signing])
+    shown = " ".join(c if c.startswith("-") or "/" not in c else Path(c).name for c in server.cmd)
+    return server, shown
 
 
 def probe(server: servers.Server, scenario: Scenario) -> tuple[str, bytes, str]:
@@ -197,51 +123,31 @@ def probe(server: servers.Server, scenario: Scenario) -> tuple[str, bytes, str]:
     return "ok", answer.body, answer.content_type
 
 
-def show(name: str, connections: int, result: wrkrun.Result) -> None:
-    print(
-        f"  {name} @{connections}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
-        f"p99 {result.p99_ms:.2f} ms, non-2xx {result.status}, socket errors {result.socket_errors}"
-        f" (connect {result.connect}, read {result.read}, write {result.write}, "
-        f"timeout {result.timeout})",
-        flush=True,
-    )
-
-
 def time_one(
-    server: servers.Server,
-    scenario: Scenario,
-    args: argparse.Namespace,
-    connections: int,
-    seconds: float,
-) -> wrkrun.Result:
+    server: servers.Server, scenario: Scenario, work: Path, timed: wrk.Traffic, warmup: float
+) -> wrk.Result:
     """Warm-up (not recorded), then one timed wrk run."""
-    base = f"http://{servers.HOST}:{server.port}"
-    common = {"threads": args.threads, "timeout_s": args.timeout, "rows": args.rows}
-    if args.warmup > 0:
-        wrkrun.run(scenario, base, connections=connections, seconds=args.warmup, **common)
-    return wrkrun.run(scenario, base, connections=connections, seconds=seconds, **common)
+    if warmup > 0:
+        wrk.run(scenario, server.url, work, dataclasses.replace(timed, seconds=warmup))
+    return wrk.run(scenario, server.url, work, timed)
 
 
 def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, run: Run) -> None:
-    py_spy = BENCH / ".venv" / "bin" / "py-spy"
+    py_spy = servers.BENCH_VENV / "bin" / "py-spy"
     pids = server.processes()
     worker = next(pid for pid in pids if role(pid, pids) == "worker")
-    base = f"http://{servers.HOST}:{server.port}"
     for name in ("thunderbird-hit", "thunderbird-generic"):
         out = work / f"profile-{name}.txt"
-        spy = pyspy.start(py_spy, worker, args.profile, out, work / f"py-spy-{name}.log")
-        wrkrun.run(
+        spy = spyprofile.start(py_spy, worker, args.profile, out, work / f"py-spy-{name}.log")
+        wrk.run(
             by_name(name),
-            base,
-            connections=args.connections,
-            seconds=args.profile,
-            threads=args.threads,
-            timeout_s=args.timeout,
-            rows=args.rows,
+            server.url,
+            work,
+            dataclasses.replace(wrk.traffic(args, args.rows), seconds=args.profile),
         )
         spy.wait(timeout=args.profile + 30)
         lines = [f"profile of one worker ({servers.cmdline(worker)[:60]}), {name}:"]
-        lines += pyspy.summary(out) if out.exists() else ["(py-spy wrote nothing)"]
+        lines += spyprofile.summary(out) if out.exists() else ["(py-spy wrote nothing)"]
         run.profiles.append("\n".join(lines))
         print("\n".join(lines), flush=True)
 
@@ -270,6 +176,8 @@ def start_all(
     time.sleep(1)  # every worker up, not only the first
     started = {OURS: ours}
     status, body, media_type = probe(ours, hit)
+    if status != "ok":
+        raise RuntimeError(f"thunderbird-hit {status}: nothing to compare the others with")
     if not args.no_static:
         proxy = stack.enter_context(
             servers.running(servers.start_proxy(work, ours.port, args.proxy_max_conns))
@@ -279,28 +187,24 @@ def start_all(
         print(
             f"ours behind caddy reverse_proxy (max_conns_per_host {args.proxy_max_conns or 'unlimited'})"
         )
-        if status == "ok":
-            path = by_name("static-file").for_row(0)[0]
-            static = stack.enter_context(
-                servers.running(servers.start_static(work, body, media_type, path))
-            )
-            static.wait_answer(path, limit=30)
-            started[STATIC] = static
-            print("static ceiling: caddy file-server, the bytes of our thunderbird-hit answer")
-    if not args.no_peer and (BENCH / ".venv" / "bin" / "gunicorn").exists():
-        from autoconfig.profiles import load
-
-        provider = next(p for p in load(PROJECT / "profiles") if DOMAIN in p.domains)
-        peer = stack.enter_context(
-            servers.running(servers.start_automx2(work, BENCH / ".venv", args.peer_workers))
+        path = by_name("static-file").for_row(0)[0]
+        static = stack.enter_context(
+            servers.running(servers.start_static(work, body, media_type, path))
         )
-        servers.seed_automx2(peer, servers.automx2_seed(provider))
-        started[PEER] = peer
+        static.wait_answer(path, limit=30)
+        started[STATIC] = static
+        print("static ceiling: caddy file-server, the bytes of our thunderbird-hit answer")
+    if not args.no_peer:
+        seed = servers.automx2_seed(body)
+        peer = servers.start_automx2(work, args.peer_workers, seed)
+        started[PEER] = stack.enter_context(servers.running(peer))
         print(f"peer: automx2 under gunicorn, {args.peer_workers} workers", flush=True)
     return started
 
 
-def measure_all(args: argparse.Namespace, started: dict[str, servers.Server], run: Run) -> None:
+def measure_all(
+    args: argparse.Namespace, work: Path, started: dict[str, servers.Server], run: Run
+) -> None:
     """Probe each wanted scenario once, then time them in ``--repeat`` interleaved rounds (the best
     round of each is kept), then the 1,000-connection runs."""
     chosen = []
@@ -317,62 +221,31 @@ def measure_all(args: argparse.Namespace, started: dict[str, servers.Server], ru
         else:
             run.notes[scenario.name] = status
             print(f"  {scenario.name}: {status}", flush=True)
-    rounds = max(1, args.repeat)
-    for n in range(rounds):
-        if rounds > 1:
-            print(f"round {n + 1} of {rounds}", flush=True)
-        for scenario in chosen:
-            result = time_one(
-                started[scenario.target], scenario, args, args.connections, args.duration
-            )
-            show(scenario.name, args.connections, result)
-            best = run.results.get(scenario.name)
-            if best is None or result.rps > best.rps:
-                run.results[scenario.name] = result
+    timed = wrk.traffic(args, args.rows)
+
+    def timer(scenario: Scenario) -> wrk.Result:
+        return time_one(started[scenario.target], scenario, work, timed, args.warmup)
+
+    rounds = wrk.interleave(args.repeat, {s.name: functools.partial(timer, s) for s in chosen})
+    run.results = {name: max(results, key=lambda r: r.rps) for name, results in rounds.items()}
     if args.storm_duration > 0:
+        storm = dataclasses.replace(
+            timed, connections=args.storm_connections, seconds=args.storm_duration
+        )
         for scenario in chosen:
             if scenario.name in STORM:
-                result = time_one(
-                    started[scenario.target],
-                    scenario,
-                    args,
-                    args.storm_connections,
-                    args.storm_duration,
-                )
-                show(scenario.name, args.storm_connections, result)
+                result = time_one(started[scenario.target], scenario, work, storm, args.warmup)
+                print(f"  {scenario.name} @{storm.connections}: {result.summary()}", flush=True)
                 run.storms[scenario.name] = result
 
 
-def version(dist: str, venv: Path | None = None) -> str:
-    if venv is None:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "?"
-    found = list((venv / "lib").glob(f"python*/site-packages/{dist}-*.dist-info"))
-    return found[0].name.split("-")[1].removesuffix(".dist") if found else "?"
-
-
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("met" if ok else "NOT met")
-
-
-def figures(args: argparse.Namespace, run: Run, when: str) -> list[str]:
-    venv = BENCH / ".venv"
+def figures(args: argparse.Namespace, run: Run) -> list[str]:
     lines = [
-        f"## {when}" + (f" — {args.label}" if args.label else ""),
-        "",
-        f"Machine: {report.machine()}. wrk {report.first_line(['wrk', '--version']).split()[1]}, "
-        f"{report.first_line(['caddy', 'version']).split()[0]} (Caddy), "
-        f"uvicorn {version('uvicorn')}, starlette {version('starlette')}, "
-        f"automx2 {version('automx2', venv)}, gunicorn {version('gunicorn', venv)}.",
-        "",
         f"Ours: `{run.notes.get('ours-cmd', '?')}`, {args.rows:,}-row CSV directory. "
         f"Load: {args.connections} connections, {args.threads} wrk threads, {args.duration:g} s per "
         f"scenario after {args.warmup:g} s of warm-up"
         + (f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else "")
-        + f", {args.timeout:g} s timeout; addresses rotate through the directory. Load average "
-        f"(1 min) before / after the run: {run.load[0]:.2f} / {run.load[1]:.2f}.",
+        + f", {args.timeout:g} s timeout; addresses rotate through the directory.",
         "",
     ]
     rows = []
@@ -474,52 +347,25 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
         None if not workers else max(workers) <= TARGET_RSS_MB,
         None if run.startup_s is None else run.startup_s <= TARGET_STARTUP_S,
     ]
-    return [[*row, verdict(ok)] for row, ok in zip(rows, oks, strict=True)]
+    return [[*row, report.verdict(ok)] for row, ok in zip(rows, oks, strict=True)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = options(argv)
-    signal.signal(signal.SIGTERM, stop_on_signal)
-    signal.signal(signal.SIGINT, stop_on_signal)
-    wrkrun.require_wrk()
-    if not args.no_static and not shutil.which("caddy"):
-        raise SystemExit("error: caddy is not installed (Debian: apt-get install caddy)")
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    work = BENCH / "out" / "last"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    run = Run()
+def run(args: argparse.Namespace, work: Path) -> report.Report:
+    measured = Run()
     directory = work / "staff.csv"
-    write_directory(directory, args.rows)
-    run.load.append(os.getloadavg()[0])
-    print(f"{when}: {report.machine()}; logs in {work}", flush=True)
-    if run.load[0] > 0.5:
-        print(
-            f"warning: load average {run.load[0]:.2f} before the run: other work on this machine "
-            "will skew the figures (use --repeat to keep the best of several runs)",
-            flush=True,
-        )
+    staff.write_csv(directory, args.rows)
     with ExitStack() as stack:
-        started = start_all(args, work, directory, run, stack)
-        measure_all(args, started, run)
+        started = start_all(args, work, directory, measured, stack)
+        measure_all(args, work, started, measured)
         ours = started[OURS]
         if args.profile > 0:
-            profile_ours(ours, args, work, run)
+            profile_ours(ours, args, work, measured)
         pids = ours.processes()
         for pid in pids:
             rss = servers.peak_rss_mb(pid)
             if rss is not None:
-                run.rss.append((role(pid, pids), rss))
-    run.load.append(os.getloadavg()[0])
-    lines = figures(args, run, when)
-    print("\n" + "\n".join(lines))
-    if run.profiles:
-        lines += ["", "```", *"\n\n".join(run.profiles).splitlines(), "```"]
-    if not args.no_record:
-        report.append(args.results, lines)
-        print(f"\nappended to {args.results}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+                measured.rss.append((role(pid, pids), rss))
+    lines = figures(args, measured)
+    if measured.profiles:
+        lines += ["", "```", *"\n\n".join(measured.profiles).splitlines(), "```"]
+    return report.Report(lines)
