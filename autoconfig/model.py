@@ -40,6 +40,36 @@ class LoginSource(StrEnum):
     """Derived from the address by the template, for every address."""
 
 
+class Unknown(StrEnum):
+    """What the login of a person the directory does not list is (``login.unknown``)."""
+
+    ASK = "ask"
+    """Not known: outputs that can leave the login out do, and the help site says what to type."""
+    FALLBACK = "fallback"
+    """The fallback is the login of everyone the directory does not list."""
+
+
+class Listed(StrEnum):
+    """What the directory said about one address."""
+
+    YES = "yes"
+    NO = "no"
+    """The directory answered, and does not list the address."""
+    UNSURE = "unsure"
+    """No answer: no address, no directory, a failure, a time-out, a limit reached."""
+
+
+class Certainty(StrEnum):
+    """How sure an answer is of the login it carries: what every output reads, none decides."""
+
+    KNOWN = "known"
+    """Looked up for this person in the directory."""
+    CERTAIN = "certain"
+    """Given by the provider's rule: the template, or the fallback with ``unknown = "fallback"``."""
+    ASK = "ask"
+    """Not known: never to be presented as the person's login."""
+
+
 class Found(StrEnum):
     """Where the login ID of one answer came from."""
 
@@ -81,17 +111,25 @@ class Server:
     auth: Auth
 
 
+DEFAULT_LOGIN_NAME = Localized((("fr", "identifiant"), ("en", "login")))
+"""What the help site calls the login when the profile does not say (``login.name``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
-    """How the login ID of an address is found.
+    """How the login ID of an address is found: the profile's ``[login]`` rule.
 
-    ``template`` is the login for :attr:`LoginSource.TEMPLATE`, and the fallback used when the
-    directory does not know an address for :attr:`LoginSource.DIRECTORY`. It may hold the
-    ``%EMAILADDRESS%``, ``%EMAILLOCALPART%`` and ``%EMAILDOMAIN%`` placeholders.
+    ``template`` is the login for :attr:`LoginSource.TEMPLATE`, and the fallback for
+    :attr:`LoginSource.DIRECTORY` (what clients that must be given a login get when the directory
+    does not give one). It may hold the ``%EMAILADDRESS%``, ``%EMAILLOCALPART%`` and
+    ``%EMAILDOMAIN%`` placeholders. ``unknown`` says whether the fallback is the login of the
+    people the directory does not list; ``name`` is what the provider calls the login.
     """
 
     source: LoginSource
     template: str
+    unknown: Unknown = Unknown.ASK
+    name: Localized = DEFAULT_LOGIN_NAME
 
     def expand(self, address: Address) -> str:
         """The template with its placeholders replaced for ``address``."""
@@ -100,6 +138,40 @@ class LoginPolicy:
             .replace("%EMAILLOCALPART%", address.local)
             .replace("%EMAILDOMAIN%", address.domain)
         )
+
+    def decide(
+        self,
+        address: Address | None,
+        listed: Listed = Listed.UNSURE,
+        login: str | None = None,
+        name: str | None = None,
+        cached: bool = False,
+    ) -> Account:
+        """The one decision of what every output says about the login: for ``address`` (``None``
+        for a generic answer), what the directory said (``listed``, and when it lists the person,
+        their ``login`` and ``name``, ``cached`` when remembered from an earlier lookup).
+
+        - a person the directory lists: their login, :attr:`Certainty.KNOWN`;
+        - the template rule: the template expanded, :attr:`Certainty.CERTAIN` (without an
+          address, the template itself, which clients expand);
+        - a person the directory answered it does not list, under ``unknown = "fallback"``: the
+          fallback expanded, :attr:`Certainty.CERTAIN`;
+        - anything else (``unknown = "ask"``, no address, no answer from the directory):
+          :attr:`Certainty.ASK`, with the fallback as the value for the clients that must be
+          given one, never to be shown as the person's login.
+        """
+        if self.source is LoginSource.TEMPLATE:
+            value = self.expand(address) if address is not None else self.template
+            return Account(address, value, Found.TEMPLATE, certainty=Certainty.CERTAIN)
+        if address is None:
+            return Account(None, self.template, Found.FALLBACK, certainty=Certainty.ASK)
+        if listed is Listed.YES:
+            assert login is not None, "a listed person has a login"
+            found = Found.CACHE if cached else Found.DIRECTORY
+            return Account(address, login, found, name, certainty=Certainty.KNOWN)
+        certain = listed is Listed.NO and self.unknown is Unknown.FALLBACK
+        certainty = Certainty.CERTAIN if certain else Certainty.ASK
+        return Account(address, self.expand(address), Found.FALLBACK, certainty=certainty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,17 +316,21 @@ class Provider:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """The person a request is about, as far as the service knows them.
+    """The person a request is about, as far as the service knows them; built by
+    :meth:`LoginPolicy.decide`.
 
-    ``address`` is ``None`` for a generic answer. ``login`` is the login ID to hand out: a looked-up
-    academic ID, the template expanded for the address, or the raw template (with placeholders, which
-    clients replace themselves) when there is no address.
+    ``address`` is ``None`` for a generic answer. ``login`` is the login ID clients that must be
+    given one get: a looked-up academic ID, the template expanded for the address, or the raw
+    template (with placeholders, which clients replace themselves) when there is no address.
+    ``certainty`` says whether it is the person's login (known, certain) or only a value to fill
+    in (ask): every output reads it.
     """
 
     address: Address | None
     login: str
     found: Found
     name: str | None = None
+    certainty: Certainty = field(kw_only=True)
 
     @property
     def personal(self) -> bool:
@@ -263,6 +339,6 @@ class Account:
 
     @property
     def login_known(self) -> bool:
-        """True when :attr:`login` is the person's real login: looked up for them, or given to
-        everyone by the provider's template rule (not a guess from the fallback)."""
-        return self.personal or self.found is Found.TEMPLATE
+        """True when :attr:`login` is the person's real login: looked up for them, or given by
+        the provider's rule (never a guess)."""
+        return self.certainty is not Certainty.ASK

@@ -61,6 +61,8 @@ class Query:
     address: str | None = None
     host: str | None = None
     client: str | None = None
+    emailmd5: str | None = None
+    """The MD5 of the address, as Evolution sends it beside ``EVOLUTIONUSER@domain``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,13 @@ class Service:
         """The provider and account of ``query``. Async so that slow directories can be bounded
         in time."""
         provider, parsed = self.locate(query)
-        resolved = await self.lookups.account(provider.login, parsed, query.client)
+        digest = thunderbird.digest_of(parsed.local, query.emailmd5) if parsed else None
+        if parsed is not None and digest is not None:
+            resolved = await self.lookups.account_by_digest(
+                provider.login, parsed.domain, digest, query.client
+            )
+        else:
+            resolved = await self.lookups.account(provider.login, parsed, query.client)
         return Resolution(provider, resolved.account, resolved.outcome)
 
     async def explain(self, typed: str) -> list[str]:

@@ -6,6 +6,7 @@ returns what the client would take from it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from lxml import etree
@@ -85,6 +86,29 @@ def thunderbird_android(body: bytes) -> tuple[ClientServer, ClientServer]:
                 socket,
                 username.text or "",
                 auth,
+            )
+        )
+    return result[0], result[1]
+
+
+def evolution(body: bytes) -> tuple[ClientServer, ClientServer]:
+    """Evolution 3.46 (e-mail-autoconfig): malformed XML is "not found"; with several servers of
+    one type, the last wins field by field; placeholders are replaced from the real address."""
+    root = _strict(body)
+    provider = root.find("emailProvider")
+    assert provider is not None, "no emailProvider: Evolution goes on to the next URL"
+    result = []
+    for tag, kind in (("incomingServer", "imap"), ("outgoingServer", "smtp")):
+        found = [e for e in provider.findall(tag) if e.get("type") == kind]
+        assert len(found) == 1, f"{len(found)} {kind} servers (send exactly one)"
+        (element,) = found
+        result.append(
+            ClientServer(
+                element.findtext("hostname") or "",
+                int(element.findtext("port") or "0"),
+                element.findtext("socketType") or "",
+                element.findtext("username") or "",
+                element.findtext("authentication") or "",
             )
         )
     return result[0], result[1]
@@ -238,3 +262,77 @@ def autodiscover_deltachat(body: bytes) -> tuple[tuple[str, int, bool], tuple[st
             found[kind] = (fields["server"], int(fields["port"]), fields.get("ssl") != "off")
     assert set(found) == {"IMAP", "SMTP"}, f"only {sorted(found)}"
     return found["IMAP"], found["SMTP"]
+
+
+@dataclass(frozen=True)
+class ImportedServer:
+    protocol: int
+    host: str
+    port: int
+    security: int
+    auth: int
+    username: str
+
+
+@dataclass(frozen=True)
+class ImportedAccount:
+    """What Thunderbird for Android takes from one account of an "Export for Mobile" code."""
+
+    incoming: ImportedServer
+    outgoing: ImportedServer
+    address: str
+    display_name: str
+
+
+def _ascii_host(value: object) -> str:
+    assert isinstance(value, str), value
+    assert value.isascii(), value
+    assert is_hostname(value), value
+    return value
+
+
+def _number(value: object, allowed: range | set[int]) -> int:
+    assert type(value) is int, value  # not a bool, not a float
+    assert value in allowed, value
+    return value
+
+
+def _server(element: object, protocols: set[int], size: int) -> ImportedServer:
+    assert isinstance(element, list), element
+    # the password (and for incoming, the account name) may follow; this writer sends neither
+    assert len(element) == size, f"{element}: expected exactly {size} elements"
+    protocol, host, port, security, auth, username = element[:6]
+    assert isinstance(username, str), username
+    assert username, "empty username"
+    return ImportedServer(
+        _number(protocol, protocols),
+        _ascii_host(host),
+        _number(port, range(1, 65536)),
+        _number(security, {0, 2, 3}),  # 1 is reserved
+        _number(auth, range(7)),
+        username,
+    )
+
+
+def _array(value: object, size: int) -> list[object]:
+    assert isinstance(value, list), value
+    assert len(value) == size, f"{value}: expected {size} elements"
+    return value
+
+
+def thunderbird_android_code(payload: str) -> ImportedAccount:
+    """Read an "Export for Mobile" code (format version 1) as Thunderbird for Android must: the
+    whole account is rejected when any element has a value the version does not define."""
+    version, misc, incoming, groups = _array(json.loads(payload), 4)  # one code, one account
+    assert _number(version, {1}) == 1
+    assert misc == [1, 1], misc
+    imap = _server(incoming, {0}, 6)
+    (group,) = _array(groups, 1)
+    outgoing, identity = _array(group, 2)
+    smtp = _server(outgoing, {0}, 6)
+    address, name = _array(identity, 2)
+    assert isinstance(address, str), address
+    assert address.isascii(), address
+    assert "@" in address, address
+    assert isinstance(name, str), name
+    return ImportedAccount(imap, smtp, address, name)

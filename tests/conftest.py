@@ -27,6 +27,12 @@ DEMO = demo_directory()
 ACADEMIE = "ac-aix-marseille.fr"
 PIERRE = "pierre.dupont@ac-aix-marseille.fr"
 PIERRE_LOGIN = "pdupont"
+FALLBACK = TESTS / "data" / "fallback"
+"""A fictional académie whose login rule is ``unknown = "fallback"`` (``ac-lyon.example``), and
+its directory listing one person."""
+FALLBACK_PROFILES = FALLBACK / "profiles"
+FALLBACK_DIRECTORY = FALLBACK / "staff.csv"
+LYON = "ac-lyon.example"
 LOGGERS = ("autoconfig", "uvicorn", "uvicorn.error", "uvicorn.access")
 PROVIDERS = profiles.load(PROFILES)
 """The project's profiles, loaded at collection so that tests can be parametrised by them."""

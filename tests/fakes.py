@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from autoconfig.address import Address
 from autoconfig.errors import DirectoryError
+from autoconfig.model import Account, Certainty, Found
 from autoconfig.usernames.entry import Entry
 
 
@@ -47,3 +48,24 @@ class FakeDirectory:
 
     def close(self) -> None:
         """Nothing held."""
+
+
+CERTAINTY_OF = {
+    Found.DIRECTORY: Certainty.KNOWN,
+    Found.CACHE: Certainty.KNOWN,
+    Found.TEMPLATE: Certainty.CERTAIN,
+    Found.FALLBACK: Certainty.ASK,
+}
+"""What the service decides for each source when nothing else is said: renderer tests build
+accounts by hand with it (the decision itself is tested on ``LoginPolicy.decide``)."""
+
+
+def account(
+    address: Address | None,
+    login: str,
+    found: Found,
+    name: str | None = None,
+    certainty: Certainty | None = None,
+) -> Account:
+    """An account for renderer tests, certain as its source makes it unless said otherwise."""
+    return Account(address, login, found, name, certainty=certainty or CERTAINTY_OF[found])

@@ -5,9 +5,10 @@ import pytest
 
 from autoconfig.address import parse
 from autoconfig.formats import Rendered, autodiscover, thunderbird
-from autoconfig.model import Account, Found
+from autoconfig.model import Found
 from autoconfig.service import Query, RenderCache, Service
 from tests.conftest import PIERRE
+from tests.fakes import account
 
 
 def test_renders_once_per_key_and_forgets_the_least_recent() -> None:
@@ -59,6 +60,6 @@ def test_reused_answers_are_the_answers_rendered_afresh(
 def test_unknown_addresses_share_the_generic_answer(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
     unknown = [
-        Account(parse(f"p{i}@ac-aix-marseille.fr"), f"p{i}", Found.FALLBACK) for i in range(3)
+        account(parse(f"p{i}@ac-aix-marseille.fr"), f"p{i}", Found.FALLBACK) for i in range(3)
     ]
     assert {thunderbird.login_for(provider, a) for a in unknown} == {"%EMAILLOCALPART%"}

@@ -19,7 +19,7 @@ from typing import Any
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import LookupFailed, Resolver
 from autoconfig.formats import autodiscover, thunderbird, xmlsafe
-from autoconfig.model import Account, Found, Provider
+from autoconfig.model import Account, Provider
 
 MAX_BODY = 256 * 1024
 USER_AGENT = "autoconfig-doctor"
@@ -177,7 +177,7 @@ def _differences(
 
 
 def _generic(provider: Provider) -> Account:
-    return Account(None, provider.login.template, Found.FALLBACK)
+    return provider.login.decide(None)
 
 
 def autoconfig_content(provider: Provider, fetched: Fetched) -> list[str]:

@@ -28,11 +28,12 @@ default namespaces (no prefixes: Thunderbird reads tag names as written). One ``
 default to ``on`` when absent, and an empty ``SSL`` breaks Outlook), never an empty element.
 ``Encryption`` (``SSL`` implicit TLS, ``TLS`` STARTTLS) follows ``SSL``.
 
-``LoginName``: the login the directory gave, or the profile's fallback expanded for the address —
-Autodiscover clients do not replace ``%EMAILLOCALPART%``-style placeholders. Without an address
-(a ``GET`` with no body) there is nothing to expand: a fallback with placeholders leaves
-``LoginName`` out, and clients then log in with the address typed (Thunderbird, exchangelib and
-Delta Chat all do); a fallback without placeholders is given as it is.
+``LoginName``: the login the directory gave, or the login the profile's rule gives, expanded for
+the address — Autodiscover clients do not replace ``%EMAILLOCALPART%``-style placeholders. When
+the login is not known (:attr:`~autoconfig.model.Certainty.ASK`), it is left out rather than
+guessed, and so it is without an address (a ``GET`` with no body) when the template has
+placeholders: clients then use the address typed (Thunderbird, exchangelib and Delta Chat all
+do) and ask for the login when it is refused.
 ``User/DisplayName`` carries the person's name when the directory knows it.
 
 Errors: ``Response/Error`` in the namespace of the outer element (exchangelib reads them there),
@@ -52,7 +53,7 @@ from lxml import etree
 
 from autoconfig.errors import AddressError, UnknownDomainError, XMLError, for_class
 from autoconfig.formats import Rendered, xmlsafe
-from autoconfig.model import PLACEHOLDERS, Account, Provider, Security, Server
+from autoconfig.model import PLACEHOLDERS, Account, Certainty, Provider, Security, Server
 
 RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 OUTLOOK_REQUEST_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
@@ -190,6 +191,8 @@ def _serialise(root: etree._Element) -> bytes:
 
 def login_name(account: Account) -> str | None:
     """The ``LoginName`` to give, or ``None`` to leave it out (see the module docstring)."""
+    if account.certainty is Certainty.ASK:
+        return None
     if account.address is None and any(p in account.login for p in PLACEHOLDERS):
         return None
     return account.login

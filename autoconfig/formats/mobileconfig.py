@@ -9,8 +9,9 @@ address, so a re-download replaces the installed profile instead of adding a sec
 ``PayloadUUID`` is a ``uuid5`` of the identifier and of the payload's content: the same request gives
 the same bytes, and a changed setting gives new UUIDs.
 
-Login IDs: given when they are known (looked up in the directory, or fixed by the provider's
-template); otherwise both username keys are left out and the device asks for the login at install.
+Login IDs: given when they are known or certain (looked up in the directory, or given by the
+profile's rule); otherwise the username keys are left out and the device asks for the login at
+install.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from typing import Any
 
 from autoconfig.formats import Rendered
-from autoconfig.model import Account, Auth, DavServer, Provider, Security, Server
+from autoconfig.model import Account, Auth, Certainty, DavServer, Provider, Security, Server
 
 MEDIA_TYPE = "application/x-apple-aspen-config"
 
@@ -137,11 +138,9 @@ def _dav(provider: Provider, prefix: str, server: DavServer, login: str | None) 
 
 def known_login(account: Account) -> str | None:
     """The login to write into the profile, or ``None`` so that the device asks for it."""
-    if account.address is None:
+    if account.address is None or account.certainty is Certainty.ASK:
         return None
-    if account.login_known:
-        return account.login
-    return None
+    return account.login
 
 
 def profile(provider: Provider, account: Account) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """Mozilla autoconfig (``config-v1.1.xml``), as read by Thunderbird, Thunderbird for Android,
 Evolution, KMail, Nextcloud Mail, Delta Chat, FairEmail and others.
 
+Requests: ``emailaddress`` (absent from Thunderbird for Android and KDE, which get the generic
+document), and from Evolution ``EVOLUTIONUSER@domain`` with ``emailmd5`` (:func:`digest_of`).
+
 One IMAP and one SMTP server, each with a non-empty ``<username>``: the looked-up login ID, or the
 provider's template with its placeholders, which the clients replace themselves. When the provider
 offers them, the address book and the calendar follow as ``<addressbook type="carddav">`` and
@@ -10,18 +13,36 @@ clients that do not know them ignore them.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
+from autoconfig.errors import RequestError
 from autoconfig.formats import Rendered
-from autoconfig.model import Account, Auth, DavServer, Provider, Security, Server
+from autoconfig.model import Account, Auth, Certainty, DavServer, Provider, Security, Server
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
+
+EVOLUTION_USER = "evolutionuser"
+"""The word Evolution puts in place of the local part of ``emailaddress`` (any letter case), with
+the MD5 of the lower-cased address in ``emailmd5``: the person is then found by that digest."""
+_MD5 = re.compile(r"[0-9a-fA-F]{32}")
 
 SOCKET_TYPE = {Security.TLS: "SSL", Security.STARTTLS: "STARTTLS"}
 AUTHENTICATION = {
     Auth.PASSWORD: "password-cleartext",
     Auth.PASSWORD_ENCRYPTED: "password-encrypted",
 }
+
+
+def digest_of(local: str, emailmd5: str | None) -> bytes | None:
+    """The address digest an Evolution request asks about (``None`` for any other request);
+    :class:`RequestError` when ``emailmd5`` is not an MD5 in hexadecimal."""
+    if emailmd5 is None or local.casefold() != EVOLUTION_USER:
+        return None
+    if not _MD5.fullmatch(emailmd5):
+        raise RequestError("emailmd5 is not an MD5 (expected 32 hexadecimal digits)")
+    return bytes.fromhex(emailmd5)
 
 
 def _text(parent: etree._Element, tag: str, text: str, **attrib: str) -> etree._Element:
@@ -47,9 +68,11 @@ def _dav(parent: etree._Element, tag: str, kind: str, server: DavServer, login: 
 
 
 def login_for(provider: Provider, account: Account) -> str:
-    """The ``<username>`` of ``account``'s document: its looked-up login, else the template with
-    its placeholders (the same document for every address the directory does not know)."""
-    return account.login if account.personal else provider.login.template
+    """The ``<username>`` of ``account``'s document: a login looked up for the person, else the
+    template with its placeholders, which clients expand themselves (the same document for every
+    address the directory does not list: the rule's login when it is certain, the value they fill
+    in when it is not; the element cannot be left out)."""
+    return account.login if account.certainty is Certainty.KNOWN else provider.login.template
 
 
 def render(provider: Provider, account: Account) -> Rendered:

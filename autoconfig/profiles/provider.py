@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from autoconfig.address import normalise_domain
 from autoconfig.errors import ConfigError, Problem
 from autoconfig.model import (
+    DEFAULT_LOGIN_NAME,
     PLACEHOLDERS,
     Auth,
     DavServer,
@@ -25,6 +26,7 @@ from autoconfig.model import (
     Provider,
     Security,
     Server,
+    Unknown,
     Webmail,
 )
 from autoconfig.profiles import dns as dns_table
@@ -55,11 +57,21 @@ def _server(parent: Reader, key: str) -> Server | None:
     return Server(host, port, security, auth)
 
 
-def _login(parent: Reader) -> LoginPolicy | None:
+MAX_LOGIN_NAME = 40
+
+
+def _login(parent: Reader, languages: tuple[str, ...] | None) -> LoginPolicy | None:
     table = parent.table("login")
     if table is None:
         return None
     source = table.choice("source", LoginSource)
+    unknown = table.choice("unknown", Unknown, default=Unknown.ASK)
+    if source is LoginSource.TEMPLATE and table.has("unknown"):
+        table.problem(
+            "unknown",
+            "is not used when login.source = 'template' (the template gives everyone's login)",
+        )
+    name = table.localized("name", MAX_LOGIN_NAME, languages) if table.has("name") else None
     key = "fallback" if source is LoginSource.DIRECTORY else "template"
     template = table.checked(
         key,
@@ -73,9 +85,11 @@ def _login(parent: Reader) -> LoginPolicy | None:
             other, f"is not used when login.source = {source.value!r} (expected {key} instead)"
         )
     table.finish()
-    if source is None or template is None:
+    if source is None or template is None or unknown is None:
         return None
-    return LoginPolicy(source, template)
+    if table.has("name") and name is None:
+        return None
+    return LoginPolicy(source, template, unknown, name or DEFAULT_LOGIN_NAME)
 
 
 def _dav(parent: Reader, key: str) -> DavServer | None:
@@ -113,7 +127,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         provider.finish()
     imap = _server(top, "imap")
     smtp = _server(top, "smtp")
-    login = _login(top)
+    login = _login(top, name.languages if name else None)
     help_ = None
     help_table = top.table("help")
     if help_table is not None:

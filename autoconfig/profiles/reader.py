@@ -95,10 +95,11 @@ class Reader:
             return None
         return value
 
-    def choice(self, key: str, enum: type[E]) -> E | None:
-        value = self.raw(key, True)
+    def choice(self, key: str, enum: type[E], default: E | None = None) -> E | None:
+        """One value of ``enum``: required, unless a ``default`` is given for when it is absent."""
+        value = self.raw(key, default is None)
         if value is MISSING:
-            return None
+            return default
         try:
             return enum(value)
         except ValueError:

@@ -11,14 +11,14 @@ did (its outcome, returned by value for the access log and the metrics).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from autoconfig.address import Address
 from autoconfig.errors import ConfigError, Problem
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames.entry import Entry
 
-__all__ = ["Directory", "Entry", "open_directory"]
+__all__ = ["Digests", "Directory", "Entry", "open_directory"]
 
 
 class Directory(Protocol):
@@ -35,6 +35,17 @@ class Directory(Protocol):
 
     def close(self) -> None:
         """Release what the backend holds open."""
+        ...
+
+
+@runtime_checkable
+class Digests(Protocol):
+    """A directory that can also find a person by the MD5 of their lower-cased address (what
+    Evolution sends instead of the address): the tables can, LDAP cannot search by a hash."""
+
+    def lookup_digest(self, digest: bytes, domain: str) -> tuple[Address, Entry] | None:
+        """The address and entry of the person of ``domain`` whose address has the MD5
+        ``digest``, or ``None``."""
         ...
 
 

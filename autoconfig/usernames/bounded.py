@@ -26,9 +26,9 @@ from enum import StrEnum
 
 from autoconfig.address import Address
 from autoconfig.errors import DirectoryError
-from autoconfig.model import Account, Found, LoginPolicy, LoginSource
+from autoconfig.model import Account, Found, Listed, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
-from autoconfig.usernames import Directory
+from autoconfig.usernames import Digests, Directory
 from autoconfig.usernames.cache import LookupCache
 from autoconfig.usernames.entry import Entry
 from autoconfig.usernames.ratelimit import RateLimit
@@ -67,13 +67,14 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One lookup: the entry (``None``: unknown or failed), where it came from, a short note, and
-    the outcome (``None`` when there is no directory to ask)."""
+    """One lookup: the entry (``None``: unknown or failed), where it came from, a short note, the
+    outcome (``None`` when there is no directory to ask) and what it says of the address."""
 
     entry: Entry | None
     found: Found
     detail: str
     outcome: Outcome | None = None
+    listed: Listed = Listed.UNSURE
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +115,43 @@ class Lookups:
     async def account(
         self, policy: LoginPolicy, address: Address | None, client: str | None
     ) -> Resolved:
-        """The account to answer with for ``address``, asked by ``client`` (``None``: the CLI)."""
-        if address is None:
-            return Resolved(Account(None, policy.template, Found.FALLBACK))
-        if policy.source is LoginSource.TEMPLATE:
-            return Resolved(Account(address, policy.expand(address), Found.TEMPLATE))
-        fallback = Account(address, policy.expand(address), Found.FALLBACK)
-        if self.directory is None:
-            return Resolved(fallback)
+        """The account to answer with for ``address``, asked by ``client`` (``None``: the CLI).
+        What it says of the login is :meth:`LoginPolicy.decide`'s, from what the directory said."""
+        if address is None or policy.source is LoginSource.TEMPLATE or self.directory is None:
+            return Resolved(policy.decide(address))
         if self.limit.exhausted(client):
-            return Resolved(fallback, Outcome.LIMITED)
-        result = await self.find(address)
-        if result.entry is None:
-            return Resolved(fallback, result.outcome)
+            return Resolved(policy.decide(address), Outcome.LIMITED)
+        return self._resolved(policy, address, await self.find(address), client)
+
+    def _resolved(
+        self, policy: LoginPolicy, address: Address | None, result: Result, client: str | None
+    ) -> Resolved:
+        entry = result.entry
+        if entry is None:
+            return Resolved(policy.decide(address, result.listed), result.outcome)
         self.limit.spend(client)
-        account = Account(address, result.entry.login, result.found, result.entry.name)
+        cached = result.found is Found.CACHE
+        account = policy.decide(address, Listed.YES, entry.login, entry.name, cached)
         return Resolved(account, result.outcome)
+
+    async def account_by_digest(
+        self, policy: LoginPolicy, domain: str, digest: bytes, client: str | None
+    ) -> Resolved:
+        """The account of the person of ``domain`` whose lower-cased address has the MD5
+        ``digest`` (Evolution sends it instead of the address). Only tables can be searched so:
+        elsewhere, and for a digest no entry has, the generic answer."""
+        if policy.source is LoginSource.TEMPLATE or not isinstance(self.directory, Digests):
+            return Resolved(policy.decide(None))
+        if self.limit.exhausted(client):
+            return Resolved(policy.decide(None), Outcome.LIMITED)
+        try:
+            found = self.directory.lookup_digest(digest, domain)
+        except DirectoryError as exc:
+            return Resolved(policy.decide(None), self._failed(Outcome.FAILED, str(exc)).outcome)
+        if found is None:
+            return Resolved(policy.decide(None), Outcome.UNKNOWN)
+        address, entry = found
+        return self._resolved(policy, address, self._found(entry), client)
 
     async def find(self, address: Address) -> Result:
         """Look ``address`` up within the budget; never raises for a directory problem."""
@@ -143,8 +165,10 @@ class Lookups:
         hit, cached = self.cache.get(address.key)
         if hit:
             if cached is None:
-                return Result(None, Found.FALLBACK, "not in the directory (cached)", Outcome.CACHE)
-            return Result(cached, Found.CACHE, "found (cached)", Outcome.CACHE)
+                return Result(
+                    None, Found.FALLBACK, "not in the directory (cached)", Outcome.CACHE, Listed.NO
+                )
+            return Result(cached, Found.CACHE, "found (cached)", Outcome.CACHE, Listed.YES)
         if self._clock() < self._resting_until:
             return self._failed(Outcome.RESTING, f"the directory failed less than {REST:g} s ago")
         future = self._submit(address)
@@ -173,8 +197,8 @@ class Lookups:
     def _found(self, entry: Entry | None) -> Result:
         self._failures.ok()
         if entry is None:
-            return Result(None, Found.FALLBACK, "not in the directory", Outcome.UNKNOWN)
-        return Result(entry, Found.DIRECTORY, "found", Outcome.DIRECTORY)
+            return Result(None, Found.FALLBACK, "not in the directory", Outcome.UNKNOWN, Listed.NO)
+        return Result(entry, Found.DIRECTORY, "found", Outcome.DIRECTORY, Listed.YES)
 
     def _failed(self, outcome: Outcome, reason: str) -> Result:
         self._failures.problem(f"{outcome}: {reason}")
@@ -207,10 +231,14 @@ class Lookups:
         return entry
 
     def prime(self) -> None:
-        """Let a backend that can (LDAP) connect in the background before the first request, so
-        that request does not spend its budget connecting. Failures count like a failed lookup."""
+        """Let a backend that can get ready in the background before the first request: LDAP
+        connects (so that request does not spend its budget connecting; failures count like a
+        failed lookup), a table builds its MD5 index."""
         prime = getattr(self.directory, "prime", None)
-        if prime is None or self._inline:
+        if prime is None:
+            return
+        if self._inline:
+            prime()  # the table starts its own background work
             return
 
         def run() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -48,9 +49,9 @@ def _answered(request: Request, answer: Answer, cache: str, **options: Any) -> R
 
 async def thunderbird(request: Request) -> Response:
     note(request, "thunderbird")
-    answer = await service_of(request).thunderbird(
-        query(request, request.query_params.get("emailaddress"))
-    )
+    params = request.query_params
+    asked = replace(query(request, params.get("emailaddress")), emailmd5=params.get("emailmd5"))
+    answer = await service_of(request).thunderbird(asked)
     personal = answer.account is not None and answer.account.personal
     return _answered(request, answer, Cache.PRIVATE if personal else Cache.PUBLIC)
 

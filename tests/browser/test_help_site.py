@@ -5,6 +5,7 @@ accessibility violation on any page, in either language."""
 from __future__ import annotations
 
 import plistlib
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from autoconfig.web.site.pages import PAGES
+from tests import clientrules
 from tests.browser import harness
 from tests.browser.conftest import Visit
 from tests.conftest import PIERRE, PIERRE_LOGIN
+from tests.tools import require
 
 ACADEMIE, EXAMPLE = harness.HOSTS
 WIDTHS = {"phone": harness.PHONE, "desktop": harness.DESKTOP}
@@ -93,7 +96,7 @@ def test_english_browser_lands_on_the_english_site(server: harness.Server, visit
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_setup_flow_without_javascript_shows_the_academic_id(
-    server: harness.Server, visit: Opener, width: str
+    server: harness.Server, visit: Opener, width: str, tmp_path: Path
 ) -> None:
     v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
     page = v.page
@@ -107,11 +110,20 @@ def test_setup_flow_without_javascript_shows_the_academic_id(
     expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
     expect(page.locator("table.settings")).to_contain_text("imap.ac-aix-marseille.fr")
     expect(page.locator("#profile-link")).to_have_attribute("href", PROFILE_HREF)
-    qr = page.locator(".qr-image svg")
-    expect(qr).to_be_visible()
-    box = qr.bounding_box()
-    assert box is not None
-    assert box["width"] >= 120
+    for code in ("#profile-code svg", "#android-code svg"):
+        qr = page.locator(code)
+        expect(qr).to_be_visible()
+        box = qr.bounding_box()
+        assert box is not None
+        assert box["width"] >= 120
+    # the Android code, as a phone camera sees it on this screen: the person's academic ID
+    shot = tmp_path / f"android-{width}.png"
+    page.locator("#android-code svg").screenshot(path=str(shot))
+    read = subprocess.run(
+        [require("zbarimg"), "-q", "--raw", str(shot)], capture_output=True, check=True, timeout=30
+    )
+    imported = clientrules.thunderbird_android_code(read.stdout.decode().strip())
+    assert imported.incoming.username == imported.outgoing.username == PIERRE_LOGIN
     assert_clean(v)
     page.get_by_role("link", name="English").click()
     assert page.url.startswith(server.url(ACADEMIE, "/help/setup?email="))

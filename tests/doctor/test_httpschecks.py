@@ -17,6 +17,7 @@ from autoconfig.doctor.httpschecks import FetchFailed, fetch, settings_of
 from autoconfig.formats import thunderbird
 from autoconfig.service import Service
 from tests.dnsserver import run_named, zone_text
+from tests.fakes import account
 from tests.tools import require
 
 ZONE = "doctor.test"
@@ -125,10 +126,10 @@ def test_nothing_listening_is_a_fast_failure(resolver: Resolver) -> None:
 
 
 def test_settings_of_reads_what_clients_read(service: Service) -> None:
-    from autoconfig.model import Account, Found
+    from autoconfig.model import Found
 
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    body = thunderbird.render(provider, Account(None, "x", Found.FALLBACK)).body
+    body = thunderbird.render(provider, account(None, "x", Found.FALLBACK)).body
     settings = settings_of(body)
     assert settings["imap hostname"] == "imap.ac-aix-marseille.fr"
     assert settings["smtp port"] == "465"
@@ -140,10 +141,10 @@ def test_settings_of_reads_what_clients_read(service: Service) -> None:
 def test_autodiscover_settings_of_reads_what_clients_read(service: Service) -> None:
     from autoconfig.doctor.httpschecks import autodiscover_settings_of
     from autoconfig.formats import autodiscover
-    from autoconfig.model import Account, Found
+    from autoconfig.model import Found
 
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    body = autodiscover.settings(provider, Account(None, "x", Found.FALLBACK)).body
+    body = autodiscover.settings(provider, account(None, "x", Found.FALLBACK)).body
     settings = autodiscover_settings_of(body)
     assert settings["imap Server"] == "imap.ac-aix-marseille.fr"
     assert settings["smtp Port"] == "465"

@@ -27,10 +27,20 @@ from autoconfig.formats.autodiscover import (
     Request,
     parse_request,
 )
-from autoconfig.model import Account, Found, LoginPolicy, LoginSource, Provider, Security
+from autoconfig.model import (
+    Certainty,
+    Found,
+    Listed,
+    LoginPolicy,
+    LoginSource,
+    Provider,
+    Security,
+    Unknown,
+)
 from autoconfig.service import Service
 from tests import clientrules
 from tests.conftest import PIERRE, PIERRE_LOGIN, each_profile, profile_id
+from tests.fakes import account as make_account
 from tests.formats.test_thunderbird import CASES, account_for
 from tests.golden import Golden
 
@@ -98,8 +108,9 @@ def test_every_profile_reads_as_clients_read_it(
         assert (incoming.host, incoming.port) == (provider.imap.host, provider.imap.port)
         assert (outgoing.host, outgoing.port) == (provider.smtp.host, provider.smtp.port)
         assert incoming.auth == outgoing.auth == "password-cleartext"
-        if case == "generic":
-            # the fallback has placeholders: no LoginName, the client uses what was typed
+        if case in ("generic", "unknown"):
+            # no address to expand the fallback for, or a login that is not known: no LoginName,
+            # the client uses what was typed
             assert incoming.username == outgoing.username == "typed@example.org"
         else:
             assert incoming.username == outgoing.username == account.login
@@ -118,7 +129,7 @@ def test_every_profile_reads_as_clients_read_it(
 
 def test_academie_answer_has_what_clients_need(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = Account(parse(PIERRE), PIERRE_LOGIN, Found.DIRECTORY, "Pierre Dupont")
+    account = make_account(parse(PIERRE), PIERRE_LOGIN, Found.DIRECTORY, "Pierre Dupont")
     root = etree.fromstring(autodiscover.settings(provider, account).body)
     assert root.tag == f"{{{RESPONSE_NS}}}Autodiscover"
     (response,) = root
@@ -169,9 +180,24 @@ def test_never_an_empty_element_nor_a_prefix(
 
 def test_no_user_element_without_a_name(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    body = autodiscover.settings(provider, Account(parse(PIERRE), "x", Found.DIRECTORY)).body
+    body = autodiscover.settings(provider, make_account(parse(PIERRE), "x", Found.DIRECTORY)).body
     assert b"<User>" not in body
     assert b"DisplayName" not in body
+
+
+@pytest.mark.parametrize("unknown", list(Unknown))
+def test_a_login_that_is_not_known_is_left_out(service: Service, unknown: Unknown) -> None:
+    """Not listed under "ask", or no answer from the directory under either rule: no LoginName
+    (clients use the address typed and ask for the login), never the fallback as if it were it."""
+    provider = service.catalog.lookup("ac-aix-marseille.fr")
+    policy = replace(provider.login, unknown=unknown)
+    listed = Listed.NO if unknown is Unknown.ASK else Listed.UNSURE
+    account = policy.decide(parse("marie.curie@ac-aix-marseille.fr"), listed)
+    assert account.certainty is Certainty.ASK
+    _, protocols = clientrules.autodiscover_exchangelib(
+        autodiscover.settings(replace(provider, login=policy), account).body
+    )
+    assert [p.login_name for p in protocols] == [None, None]
 
 
 @pytest.mark.parametrize(
@@ -189,10 +215,9 @@ def test_login_name_is_never_a_placeholder(
     service: Service, template: str, address: str | None, expected: str | None
 ) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    provider = replace(provider, login=LoginPolicy(LoginSource.DIRECTORY, template))
+    provider = replace(provider, login=LoginPolicy(LoginSource.TEMPLATE, template))
     parsed = parse(address) if address else None
-    login = provider.login.expand(parsed) if parsed else template
-    account = Account(parsed, login, Found.FALLBACK)
+    account = provider.login.decide(parsed)
     assert autodiscover.login_name(account) == expected
     _, protocols = clientrules.autodiscover_exchangelib(
         autodiscover.settings(provider, account).body
@@ -203,7 +228,7 @@ def test_login_name_is_never_a_placeholder(
 def test_starttls_is_encryption_tls(service: Service) -> None:
     provider = service.catalog.lookup("example.org")
     starttls = replace(provider, smtp=replace(provider.smtp, port=587, security=Security.STARTTLS))
-    body = autodiscover.settings(starttls, Account(None, "x", Found.FALLBACK)).body
+    body = autodiscover.settings(starttls, make_account(None, "x", Found.FALLBACK)).body
     root = etree.fromstring(body)
     ns = {"o": OUTLOOK_RESPONSE_NS}
     assert root.xpath("//o:Protocol[o:Type='SMTP']/o:Encryption/text()", namespaces=ns) == ["TLS"]
@@ -215,7 +240,7 @@ def test_starttls_is_encryption_tls(service: Service) -> None:
 @pytest.mark.parametrize("text", ["a<b", "o'neil&co", 'q"uote', "été", "]]>"])
 def test_markup_stays_well_formed(service: Service, text: str) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = Account(parse(PIERRE), text, Found.DIRECTORY, text)
+    account = make_account(parse(PIERRE), text, Found.DIRECTORY, text)
     name, protocols = clientrules.autodiscover_exchangelib(
         autodiscover.settings(provider, account).body
     )

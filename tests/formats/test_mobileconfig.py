@@ -9,10 +9,12 @@ import pytest
 
 from autoconfig.address import parse
 from autoconfig.formats import mobileconfig
-from autoconfig.model import Account, DavServer, Found, Provider, Security
+from autoconfig.model import Account, Certainty, DavServer, Found, Provider, Security
 from autoconfig.service import Service
 from tests import apple_schema
 from tests.conftest import each_profile, profile_id
+from tests.fakes import account as make_account
+from tests.formats.test_thunderbird import RULE
 from tests.golden import Golden
 
 MARKUP_NAME = 'Gaëlle L\'Héritier & "Co" <x>'
@@ -29,6 +31,7 @@ CASES = [
     ("known", "prenom.nom@{domain}", "jdoe42", "Prénom Nom", "profile"),
     ("known-markup", "prenom.nom@{domain}", "j<&'\">", MARKUP_NAME, "profile"),
     ("unknown", "prenom.nom@{domain}", None, None, "profile"),
+    ("certain", "prenom.nom@{domain}", RULE, None, "profile"),
     ("generic", None, None, None, "profile"),
     ("known-nodav", "prenom.nom@{domain}", "jdoe42", "Prénom Nom", "none"),
     ("known-dav", "prenom.nom@{domain}", "jdoe42", "Prénom Nom", "added"),
@@ -52,11 +55,15 @@ def account_for(
     provider: Provider, address: str | None, login: str | None, name: str | None
 ) -> Account:
     if address is None:
-        return Account(None, provider.login.template, Found.FALLBACK)
+        return make_account(None, provider.login.template, Found.FALLBACK)
     parsed = parse(address.format(domain=provider.domains[0]))
+    if login == RULE:
+        return make_account(
+            parsed, provider.login.expand(parsed), Found.FALLBACK, certainty=Certainty.CERTAIN
+        )
     if login is not None:
-        return Account(parsed, login, Found.DIRECTORY, name)
-    return Account(parsed, provider.login.expand(parsed), Found.FALLBACK)
+        return make_account(parsed, login, Found.DIRECTORY, name)
+    return make_account(parsed, provider.login.expand(parsed), Found.FALLBACK)
 
 
 def rendered_cases(service: Service) -> list[tuple[str, Provider, Account, bytes]]:
@@ -109,7 +116,7 @@ def test_never_a_password_key(service: Service) -> None:
 
 def test_mail_payload_for_a_known_login(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = Account(
+    account = make_account(
         parse("pierre.dupont@ac-aix-marseille.fr"), "pdupont", Found.DIRECTORY, "Pierre Dupont"
     )
     mail = payloads(mobileconfig.render(provider, account).body)["com.apple.mail.managed"]
@@ -140,7 +147,7 @@ def test_usernames_only_when_the_login_is_known(
     service: Service, found: Found, expected: str | None
 ) -> None:
     provider = service.catalog.lookup("example.org")
-    account = Account(parse("prenom.nom@example.org"), "jdoe42", found)
+    account = make_account(parse("prenom.nom@example.org"), "jdoe42", found)
     found_payloads = payloads(mobileconfig.render(provider, account).body)
     assert set(found_payloads) == set(USERNAME_KEYS)
     for kind, keys in USERNAME_KEYS.items():
@@ -150,7 +157,7 @@ def test_usernames_only_when_the_login_is_known(
 
 def test_generic_profile_has_no_address_and_no_username(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    mail = payloads(mobileconfig.render(provider, Account(None, "x", Found.FALLBACK)).body)[
+    mail = payloads(mobileconfig.render(provider, make_account(None, "x", Found.FALLBACK)).body)[
         "com.apple.mail.managed"
     ]
     assert "EmailAddress" not in mail
@@ -160,7 +167,7 @@ def test_generic_profile_has_no_address_and_no_username(service: Service) -> Non
 
 def test_markup_and_accents_survive(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = Account(
+    account = make_account(
         parse("gaelle.lheritier@ac-aix-marseille.fr"), "g<l>&'\"", Found.DIRECTORY, MARKUP_NAME
     )
     body = mobileconfig.render(provider, account).body
@@ -216,7 +223,7 @@ def test_uuids_change_when_the_settings_change(service: Service) -> None:
 def test_starttls_server_is_not_implicit_ssl(service: Service) -> None:
     provider = service.catalog.lookup("example.org")
     starttls = replace(provider, smtp=replace(provider.smtp, port=587, security=Security.STARTTLS))
-    mail = payloads(mobileconfig.render(starttls, Account(None, "x", Found.FALLBACK)).body)[
+    mail = payloads(mobileconfig.render(starttls, make_account(None, "x", Found.FALLBACK)).body)[
         "com.apple.mail.managed"
     ]
     assert (mail["OutgoingMailServerPortNumber"], mail["OutgoingMailServerUseSSL"]) == (587, False)
@@ -247,7 +254,7 @@ def test_texts_follow_the_default_language(service: Service, lang: str, mail_nam
     provider = service.catalog.lookup("example.org")
     first = replace(provider.name, texts=((lang, "Name"),))
     localized = replace(provider, name=first)
-    body = mobileconfig.render(localized, Account(None, "x", Found.FALLBACK)).body
+    body = mobileconfig.render(localized, make_account(None, "x", Found.FALLBACK)).body
     assert payloads(body)["com.apple.mail.managed"]["PayloadDisplayName"] == mail_name
 
 

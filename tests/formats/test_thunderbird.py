@@ -7,27 +7,37 @@ from lxml import etree
 
 from autoconfig.address import parse
 from autoconfig.formats import thunderbird
-from autoconfig.model import Account, Found, Provider, Security
+from autoconfig.model import Account, Certainty, Found, Provider, Security
 from autoconfig.service import Service
 from tests import clientrules
 from tests.conftest import PIERRE, PIERRE_LOGIN, each_profile, profile_id
+from tests.fakes import account as make_account
 from tests.golden import Golden
 
-# (case name, address or None, login found in the directory or None)
+RULE = "=rule"
+"""In a case: the login is the profile's rule, certain (``unknown = "fallback"`` for a person the
+directory does not list)."""
+
+# (case name, address or None, login found in the directory, RULE, or None: not known)
 CASES = [
     ("generic", None, None),
     ("known", "{local}@{domain}", "jdoe42"),
     ("unknown", "{local}@{domain}", None),
+    ("certain", "{local}@{domain}", RULE),
 ]
 
 
 def account_for(provider: Provider, address: str | None, login: str | None) -> Account:
     if address is None:
-        return Account(None, provider.login.template, Found.FALLBACK)
+        return make_account(None, provider.login.template, Found.FALLBACK)
     parsed = parse(address.format(local="prenom.nom", domain=provider.domains[0]))
+    if login == RULE:
+        return make_account(
+            parsed, provider.login.expand(parsed), Found.FALLBACK, certainty=Certainty.CERTAIN
+        )
     if login is not None:
-        return Account(parsed, login, Found.DIRECTORY, "Prénom Nom")
-    return Account(parsed, provider.login.expand(parsed), Found.FALLBACK)
+        return make_account(parsed, login, Found.DIRECTORY, "Prénom Nom")
+    return make_account(parsed, provider.login.expand(parsed), Found.FALLBACK)
 
 
 @each_profile
@@ -50,13 +60,13 @@ def test_every_profile_reads_as_clients_read_it(
         assert android == (incoming, outgoing)
         assert (incoming.host, incoming.port) == (provider.imap.host, provider.imap.port)
         assert (outgoing.host, outgoing.port) == (provider.smtp.host, provider.smtp.port)
-        expected_login = login if login else provider.login.template
+        expected_login = login if login and login != RULE else provider.login.template
         assert incoming.username == outgoing.username == expected_login
 
 
 def test_academie_answer_has_what_clients_need(service: Service) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    account = Account(parse(PIERRE), PIERRE_LOGIN, Found.DIRECTORY)
+    account = make_account(parse(PIERRE), PIERRE_LOGIN, Found.DIRECTORY)
     root = etree.fromstring(thunderbird.render(provider, account).body)
     email = root.find("emailProvider")
     assert email is not None
@@ -84,7 +94,7 @@ def test_academie_answer_has_what_clients_need(service: Service) -> None:
 def test_starttls_maps_to_starttls_socket_type(service: Service) -> None:
     provider = service.catalog.lookup("example.org")
     starttls = replace(provider, imap=replace(provider.imap, port=143, security=Security.STARTTLS))
-    body = thunderbird.render(starttls, Account(None, "x", Found.FALLBACK)).body
+    body = thunderbird.render(starttls, make_account(None, "x", Found.FALLBACK)).body
     incoming, _ = clientrules.thunderbird_android(body)
     assert (incoming.port, incoming.socket) == (143, "STARTTLS")
 
@@ -92,7 +102,7 @@ def test_starttls_maps_to_starttls_socket_type(service: Service) -> None:
 @pytest.mark.parametrize("login", ["a<b", "o'neil&co", 'q"uote', "été"])
 def test_markup_in_logins_stays_well_formed(service: Service, login: str) -> None:
     provider = service.catalog.lookup("ac-aix-marseille.fr")
-    body = thunderbird.render(provider, Account(parse(PIERRE), login, Found.DIRECTORY)).body
+    body = thunderbird.render(provider, make_account(parse(PIERRE), login, Found.DIRECTORY)).body
     incoming, _ = clientrules.thunderbird("text/xml", body)
     assert incoming.username == login
 
@@ -110,7 +120,7 @@ def test_dav_servers_follow_the_mail_login(
     provider = service.catalog.lookup("example.org")
     assert provider.caldav is not None
     assert provider.carddav is not None
-    account = Account(parse("prenom.nom@example.org"), login, found)
+    account = make_account(parse("prenom.nom@example.org"), login, found)
     root = etree.fromstring(thunderbird.render(provider, account).body)
     for tag, kind, server in (
         ("addressbook", "carddav", provider.carddav),
@@ -131,6 +141,6 @@ def test_dav_servers_follow_the_mail_login(
 def test_no_dav_elements_without_dav_servers(service: Service) -> None:
     provider = service.catalog.lookup("example.org")
     bare = replace(provider, caldav=None, carddav=None)
-    root = etree.fromstring(thunderbird.render(bare, Account(None, "x", Found.FALLBACK)).body)
+    root = etree.fromstring(thunderbird.render(bare, make_account(None, "x", Found.FALLBACK)).body)
     assert root.find("addressbook") is None
     assert root.find("calendar") is None

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from autoconfig.errors import ConfigError
-from autoconfig.model import Auth, LoginSource, Security
+from autoconfig.model import DEFAULT_LOGIN_NAME, Auth, LoginSource, Security, Unknown
 from autoconfig.profiles import load
 from tests.conftest import PROFILES
 
@@ -40,6 +40,9 @@ def test_project_profiles_load() -> None:
         Security.TLS,
     )
     assert academie.login.source is LoginSource.DIRECTORY
+    assert academie.login.unknown is Unknown.ASK
+    assert academie.login.name.get("fr") == "identifiant académique"
+    assert academie.login.name.get("en") == "academic ID"
     assert academie.webmail.urls == (
         "https://webmail.ac-aix-marseille.fr/",
         "https://webmel.ac-aix-marseille.fr/",
@@ -145,6 +148,26 @@ CASES = [
         "caldav.url: 'ftp://dav.example.org/' is not an https URL",
     ),
     ("not toml", ("[imap]", "[imap"), "cannot be read as TOML"),
+    (
+        "unknown rule",
+        ('unknown = "ask"', 'unknown = "guess"'),
+        "login.unknown: 'guess' is not allowed (expected one of 'ask', 'fallback')",
+    ),
+    (
+        "unknown rule with a template",
+        ('source = "directory"', 'source = "template"\ntemplate = "%EMAILADDRESS%"'),
+        "login.unknown: is not used when login.source = 'template'",
+    ),
+    (
+        "login name without its languages",
+        ('name.en = "academic ID"\n', ""),
+        "login.name: has languages ['fr'] (expected ['fr', 'en']",
+    ),
+    (
+        "login name too long",
+        ('name.en = "academic ID"', f'name.en = "{"x" * 41}"'),
+        "login.name.en: 'xxxx",
+    ),
 ]
 
 
@@ -213,3 +236,13 @@ def test_folder_problems(tmp_path: Path, setup: str, message: str) -> None:
         folder.mkdir()
     with pytest.raises(ConfigError, match=message.replace("*", r"\*")):
         load(folder)
+
+
+def test_login_rule_defaults(tmp_path: Path) -> None:
+    """Without ``unknown`` and ``name``: "ask", and « identifiant » / "login"."""
+    text = broken('unknown = "ask"\n', "")
+    text = text.replace('name.fr = "identifiant académique"\nname.en = "academic ID"\n', "")
+    write(tmp_path, "x.toml", text)
+    (provider,) = load(tmp_path)
+    assert provider.login.unknown is Unknown.ASK
+    assert provider.login.name == DEFAULT_LOGIN_NAME

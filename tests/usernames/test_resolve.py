@@ -15,6 +15,7 @@ from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory, Entry
 from autoconfig.usernames.bounded import Lookups
 from tests.conftest import PIERRE
+from tests.fakes import account as make_account
 
 
 class Failing:
@@ -103,6 +104,6 @@ def test_template_backend(service: Service, template: str, expected: str) -> Non
 
 
 def test_cached_answers_are_personal_and_known() -> None:
-    found = Account(parse(PIERRE), "pdupont", Found.CACHE)
+    found = make_account(parse(PIERRE), "pdupont", Found.CACHE)
     assert found.personal
     assert found.login_known

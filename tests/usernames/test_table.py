@@ -133,3 +133,49 @@ def test_header_check_reads_no_row(tmp_path: Path) -> None:
         check_directory(str(tmp_path / "missing.csv"))
     with pytest.raises(ConfigError, match="is not a directory the service can read"):
         check_directory("staff.txt")
+
+
+def test_sqlite_without_a_digest_index_says_so_and_finds_nobody_by_digest(tmp_path: Path) -> None:
+    """A file imported by a version without the ``digests`` table still answers by address."""
+    import sqlite3
+
+    from autoconfig.usernames.table import SqliteDirectory, address_digest
+
+    target = tmp_path / "old.sqlite"
+    db = sqlite3.connect(target)
+    db.execute("CREATE TABLE directory (email TEXT PRIMARY KEY, login TEXT NOT NULL, name TEXT)")
+    db.execute(
+        "INSERT INTO directory VALUES ('pierre.dupont@ac-aix-marseille.fr', 'pdupont', NULL)"
+    )
+    db.commit()
+    db.close()
+    old = SqliteDirectory(target)
+    try:
+        assert "no MD5 index: import it again to answer Evolution" in old.description
+        assert old.lookup(parse("Pierre.Dupont@ac-aix-marseille.fr")) == Entry("pdupont")
+        digest = address_digest("pierre.dupont@ac-aix-marseille.fr")
+        assert old.lookup_digest(digest, "ac-aix-marseille.fr") is None
+    finally:
+        old.close()
+
+
+@pytest.mark.parametrize("kind", ["csv", "sqlite"])
+def test_digest_index_of_the_tables(tmp_path: Path, kind: str) -> None:
+    from autoconfig.usernames.table import SqliteDirectory, TableDirectory, address_digest
+
+    directory: TableDirectory | SqliteDirectory
+    if kind == "csv":
+        directory = load_csv(DEMO)
+    else:
+        write_sqlite(DEMO, tmp_path / "staff.sqlite")
+        directory = SqliteDirectory(tmp_path / "staff.sqlite")
+    try:
+        digest = address_digest("marie.martin@ac-aix-marseille.fr")
+        found = directory.lookup_digest(digest, "ac-aix-marseille.fr")
+        assert found is not None
+        address, entry = found
+        assert (str(address), entry.login) == ("marie.martin@ac-aix-marseille.fr", "mmartin3")
+        assert directory.lookup_digest(digest, "example.org") is None  # another domain's people
+        assert directory.lookup_digest(bytes(16), "ac-aix-marseille.fr") is None
+    finally:
+        directory.close()

@@ -166,9 +166,10 @@ def test_setup_shows_the_academic_id_the_directory_knows(academie: TestClient, l
     assert page.xpath("//*[@id='profile-link']/@href") == [
         "/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr"
     ]
-    svg = page.xpath("//*[@role='img']/*[local-name()='svg']")
-    assert len(svg) == 1
-    assert svg[0].get("aria-hidden") == "true"
+    for code in ("profile-code", "android-code"):
+        svg = page.xpath(f"//*[@id='{code}'][@role='img']/*[local-name()='svg']")
+        assert len(svg) == 1, code
+        assert svg[0].get("aria-hidden") == "true"
     assert page.xpath("//input[@id='email']/@value") == [PIERRE]
 
 
@@ -190,7 +191,9 @@ def test_setup_qr_code_encodes_the_absolute_https_download_url(
 
     with TestClient(create_app(service), base_url=base_url) as client:
         _, page = setup(client, PIERRE)
-    drawn = page.xpath("string(//*[@role='img']/*[local-name()='svg']//*[local-name()='path']/@d)")
+    drawn = page.xpath(
+        "string(//*[@id='profile-code']/*[local-name()='svg']//*[local-name()='path']/@d)"
+    )
     expected = segno.make(
         f"{origin}/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr", error="m"
     ).svg_inline(scale=4, border=2, omitsize=True)

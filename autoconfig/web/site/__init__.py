@@ -135,6 +135,7 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
             urls={p.key: p.path(lang) for p in PAGES},
             switch=[(other, page.path(other) + switch_query) for other in other_languages(lang)],
             loc=_localize(lang),
+            login_name=provider.login.name.get(lang),
             stylesheet=STYLESHEET,
             **context,
         )

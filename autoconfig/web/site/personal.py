@@ -16,8 +16,10 @@ from markupsafe import Markup
 
 from autoconfig import address
 from autoconfig.errors import AddressError
+from autoconfig.formats import android
 from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Resolution, Service
+from autoconfig.usernames.bounded import Outcome
 from autoconfig.web.clients import MOBILECONFIG_PATH
 
 MAX_ECHO = 254
@@ -42,10 +44,24 @@ class Lookup:
     resolution: Resolution | None = None
     profile_url: str | None = None
     qr_code: Markup | None = None
+    android_code: Markup | None = None
+    """Thunderbird for Android's import code, when the login is known or certain."""
 
     @property
     def account(self) -> Account | None:
         return self.resolution.account if self.resolution is not None else None
+
+    @property
+    def certainty(self) -> str | None:
+        """``known``, ``certain`` or ``ask``: what the page may say of the login shown."""
+        return self.account.certainty.value if self.account is not None else None
+
+    @property
+    def unanswered(self) -> bool:
+        """True when the directory was not asked or did not answer (down, slow, limit reached):
+        the person may try again a little later."""
+        outcome = self.resolution.outcome if self.resolution is not None else None
+        return outcome is not None and outcome in UNANSWERED
 
     @property
     def login_known(self) -> bool:
@@ -64,10 +80,15 @@ def check(provider: Provider, typed: str) -> FormError | None:
     return None if parsed.domain in provider.domains else FormError.ELSEWHERE
 
 
-def qr_code(url: str) -> Markup:
-    """An inline SVG QR code for ``url``, hidden from assistive technology (the page names it)."""
-    svg = segno.make(url, error="m").svg_inline(
-        scale=4, border=2, omitsize=True, svgclass="qr-code"
+UNANSWERED = frozenset(
+    {Outcome.TIMEOUT, Outcome.FAILED, Outcome.RESTING, Outcome.BUSY, Outcome.LIMITED}
+)
+
+
+def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
+    """An inline SVG QR code of ``text``, hidden from assistive technology (the page names it)."""
+    svg = segno.make(text, error="m").svg_inline(
+        scale=4, border=border, omitsize=True, svgclass=svgclass
     )
     # segno writes the SVG itself; the URL is only encoded into path data, never copied as text.
     hidden = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
@@ -87,4 +108,7 @@ async def lookup(service: Service, provider: Provider, query: Query, origin: str
     resolution = await service.resolve(query)
     assert resolution.account.address is not None  # the query has an address
     link = f"{MOBILECONFIG_PATH}?email={quote(str(resolution.account.address), safe='')}"
-    return Lookup(echo, None, resolution, link, qr_code(origin + link))
+    payload = android.payload(provider, resolution.account)
+    # The quiet zone the QR standard asks for (4 modules): phone cameras read it at once.
+    android_code = qr_code(payload, border=4, svgclass="qr-code android-code") if payload else None
+    return Lookup(echo, None, resolution, link, qr_code(origin + link), android_code)
