@@ -246,7 +246,8 @@ class LookupSettings(EnvSettings):
     rate_limit: int = setting(
         Spec(
             "AUTOCONFIG_DIRECTORY_RATE_LIMIT",
-            "Answers carrying a looked-up login per client address and minute (0: no limit).",
+            "Distinct people whose looked-up login one client address may get per minute "
+            "(0: no limit; asking again for the same person costs nothing).",
             "--directory-rate-limit",
             Kind.INT,
             0,
@@ -254,6 +255,18 @@ class LookupSettings(EnvSettings):
             metavar="N",
         ),
         30,
+    )
+    rate_limit_exempt: tuple[Network, ...] = setting(
+        Spec(
+            "AUTOCONFIG_DIRECTORY_RATE_LIMIT_EXEMPT",
+            "Network the per-client limit never applies to, e.g. the schools' own (repeatable; "
+            "env: comma- or space-separated).",
+            "--directory-rate-limit-exempt",
+            Kind.NETWORKS,
+            metavar="IP|NET",
+            show_default=False,
+        ),
+        (),
     )
     ldap_timeout: float = setting(
         Spec(

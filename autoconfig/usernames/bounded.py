@@ -8,8 +8,12 @@ pile up. A lookup that finishes after its budget still fills the cache, so the n
 the result. Concurrent requests for the same address share one lookup. Failures are counted and
 logged once per interval, never per request, and never with the address. After a failure the
 directory is left alone for a second (``REST``), so a directory that is down is not asked by every
-request, and one that comes back is not flooded. The in-memory CSV table is read directly: it
-cannot be slow.
+request, and one that comes back is not flooded. The tables (CSV in memory, SQLite) are read
+directly, on the event loop: they answer in microseconds and never wait behind the LDAP queue.
+One client may hold only :data:`PER_CLIENT` places of that queue, so a flood of addresses from
+one client (unknown ones cost nothing against the limit) never leaves the others without room.
+Every answer given the fallback because of load or of the limit is counted (the metrics) and
+logged once per interval, without the address.
 """
 
 from __future__ import annotations
@@ -31,14 +35,18 @@ from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Digests, Directory
 from autoconfig.usernames.cache import LookupCache
 from autoconfig.usernames.entry import Entry
-from autoconfig.usernames.ratelimit import RateLimit
-from autoconfig.usernames.table import TableDirectory
+from autoconfig.usernames.ratelimit import RateLimit, client_key
+from autoconfig.usernames.table import SqliteDirectory, TableDirectory
 from autoconfig.usernames.throttledlog import ThrottledLog
 
 THREADS = 4
 """Lookups running at once."""
 WAITING = 16
 """Lookups running or queued at once; more concurrent misses get the fallback at once."""
+PER_CLIENT = 4
+"""Lookups one client may have running or queued at once: a client flooding the directory with
+addresses (unknown ones cost nothing against the limit) fills its own share of the queue, never
+the others'."""
 REST = 1.0
 """Seconds the directory is left alone after it failed (refused, errored): meanwhile misses get
 the fallback at once, and a directory that comes back is not met by every request at the same
@@ -99,15 +107,21 @@ class Lookups:
         self.directory = directory
         self.budget = settings.timeout_ms / 1000
         self.cache = LookupCache(settings.hit_ttl, settings.miss_ttl, clock=clock)
-        self.limit = RateLimit(settings.rate_limit, clock=clock)
+        self.limit = RateLimit(settings.rate_limit, exempt=settings.rate_limit_exempt, clock=clock)
         self.threads = threads
         self.waiting = max(waiting, threads)
-        self._inline = isinstance(directory, TableDirectory)
+        self.per_client = min(PER_CLIENT, self.waiting)
+        # Tables answer in microseconds, on the event loop: they never wait behind LDAP.
+        self._inline = isinstance(directory, TableDirectory | SqliteDirectory)
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: dict[str, Future[Entry | None]] = {}
+        self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
         self._failures = ThrottledLog(
             log, "directory lookups failing, answering with the fallback login", clock=clock
+        )
+        self._limited = ThrottledLog(
+            log, "clients over their limit of looked-up logins, answered as unlisted", clock=clock
         )
         self._clock = clock
         self._resting_until = 0.0
@@ -119,17 +133,27 @@ class Lookups:
         What it says of the login is :meth:`LoginPolicy.decide`'s, from what the directory said."""
         if address is None or policy.source is LoginSource.TEMPLATE or self.directory is None:
             return Resolved(policy.decide(address))
-        if self.limit.exhausted(client):
-            return Resolved(policy.decide(address), Outcome.LIMITED)
-        return self._resolved(policy, address, await self.find(address), client)
+        if not self.limit.admit(client, address.key):
+            return self._over_limit(policy, address)
+        result = await self.find(address, client)
+        return self._resolved(policy, address, result, client, address.key)
+
+    def _over_limit(self, policy: LoginPolicy, address: Address | None) -> Resolved:
+        self._limited.problem("the per-client limit (--directory-rate-limit) was reached")
+        return Resolved(policy.decide(address), Outcome.LIMITED)
 
     def _resolved(
-        self, policy: LoginPolicy, address: Address | None, result: Result, client: str | None
+        self,
+        policy: LoginPolicy,
+        address: Address | None,
+        result: Result,
+        client: str | None,
+        counted: str,
     ) -> Resolved:
         entry = result.entry
         if entry is None:
+            self.limit.release(client, counted)
             return Resolved(policy.decide(address, result.listed), result.outcome)
-        self.limit.spend(client)
         cached = result.found is Found.CACHE
         account = policy.decide(address, Listed.YES, entry.login, entry.name, cached)
         return Resolved(account, result.outcome)
@@ -142,19 +166,23 @@ class Lookups:
         elsewhere, and for a digest no entry has, the generic answer."""
         if policy.source is LoginSource.TEMPLATE or not isinstance(self.directory, Digests):
             return Resolved(policy.decide(None))
-        if self.limit.exhausted(client):
-            return Resolved(policy.decide(None), Outcome.LIMITED)
+        counted = f"md5:{digest.hex()}"
+        if not self.limit.admit(client, counted):
+            return self._over_limit(policy, None)
         try:
             found = self.directory.lookup_digest(digest, domain)
         except DirectoryError as exc:
+            self.limit.release(client, counted)
             return Resolved(policy.decide(None), self._failed(Outcome.FAILED, str(exc)).outcome)
         if found is None:
+            self.limit.release(client, counted)
             return Resolved(policy.decide(None), Outcome.UNKNOWN)
         address, entry = found
-        return self._resolved(policy, address, self._found(entry), client)
+        return self._resolved(policy, address, self._found(entry), client, counted)
 
-    async def find(self, address: Address) -> Result:
-        """Look ``address`` up within the budget; never raises for a directory problem."""
+    async def find(self, address: Address, client: str | None = None) -> Result:
+        """Look ``address`` up within the budget, for ``client`` (its share of the queue); never
+        raises for a directory problem."""
         if self.directory is None:
             return Result(None, Found.FALLBACK, "no directory configured")
         if self._inline:
@@ -171,9 +199,9 @@ class Lookups:
             return Result(cached, Found.CACHE, "found (cached)", Outcome.CACHE, Listed.YES)
         if self._clock() < self._resting_until:
             return self._failed(Outcome.RESTING, f"the directory failed less than {REST:g} s ago")
-        future = self._submit(address)
+        future = self._submit(address, client)
         if future is None:
-            return self._failed(Outcome.BUSY, f"{self.waiting} lookups already running or queued")
+            return self._failed(Outcome.BUSY, "the lookup queue (or this client's share) is full")
         try:
             await _wait(future, self.budget)
         except TimeoutError:
@@ -204,25 +232,36 @@ class Lookups:
         self._failures.problem(f"{outcome}: {reason}")
         return Result(None, Found.FALLBACK, f"{outcome}: {reason}", outcome)
 
-    def _submit(self, address: Address) -> Future[Entry | None] | None:
-        """The pending lookup of ``address``, or a new one; ``None`` when too many are pending."""
+    def _submit(self, address: Address, client: str | None) -> Future[Entry | None] | None:
+        """The pending lookup of ``address``, or a new one; ``None`` when too many are pending,
+        in all or for ``client``."""
         key = address.key
+        owner = client_key(client) if client is not None else "-"
         with self._lock:
             running = self._inflight.get(key)
             if running is not None:
                 return running
             if len(self._inflight) >= self.waiting:
                 return None
+            if client is not None and self._pending.get(owner, 0) >= self.per_client:
+                return None
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")
             future = self._executor.submit(self._lookup_and_cache, address)
             self._inflight[key] = future
-        future.add_done_callback(lambda _: self._forget(key))  # also when dropped unstarted
+            self._pending[owner] = self._pending.get(owner, 0) + 1
+        # also when dropped unstarted
+        future.add_done_callback(lambda _: self._forget(key, owner))
         return future
 
-    def _forget(self, key: str) -> None:
+    def _forget(self, key: str, owner: str) -> None:
         with self._lock:
             self._inflight.pop(key, None)
+            left = self._pending.get(owner, 1) - 1
+            if left:
+                self._pending[owner] = left
+            else:
+                self._pending.pop(owner, None)
 
     def _lookup_and_cache(self, address: Address) -> Entry | None:
         assert self.directory is not None

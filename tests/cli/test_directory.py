@@ -177,6 +177,7 @@ def test_serve_passes_every_directory_option(
         "serve", "--profiles", str(PROFILES), "--directory", str(DEMO),
         "--directory-timeout", "150", "--directory-cache-ttl", "30", "--directory-miss-ttl", "5",
         "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::1", "--ldap-timeout", "1.5",
+        "--directory-rate-limit-exempt", "192.0.2.0/24",
         "--ldap-ca-file", str(ca), "--ldap-bind-dn", BIND_DN,
         env={"AUTOCONFIG_DIRECTORY_RATE_LIMIT": "7", "AUTOCONFIG_LDAP_PASSWORD": "pw"},
     )  # fmt: skip
@@ -190,6 +191,7 @@ def test_serve_passes_every_directory_option(
             hit_ttl=30,
             miss_ttl=5,
             rate_limit=7,
+            rate_limit_exempt=(ipaddress.ip_network("192.0.2.0/24"),),
             ldap_timeout=1.5,
             ldap_ca_file=ca,
             ldap_bind_dn=BIND_DN,
@@ -207,6 +209,15 @@ def test_trusted_proxies_from_the_environment(run: Run, monkeypatch: pytest.Monk
     env = {"AUTOCONFIG_TRUSTED_PROXIES": "10.0.0.1 192.168.0.0/16"}
     assert run("serve", "--profiles", str(PROFILES), env=env)[0] == 0
     assert [str(n) for n in calls[0][0].trusted_proxies] == ["10.0.0.1/32", "192.168.0.0/16"]
+
+
+def test_exempt_networks_from_the_environment(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: calls.append(args))
+    env = {"AUTOCONFIG_DIRECTORY_RATE_LIMIT_EXEMPT": "10.1.0.0/16, 2001:db8:5::/48"}
+    assert run("serve", "--profiles", str(PROFILES), env=env)[0] == 0
+    exempt = calls[0][0].lookup.rate_limit_exempt
+    assert [str(n) for n in exempt] == ["10.1.0.0/16", "2001:db8:5::/48"]
 
 
 def test_bad_trusted_proxy_is_refused(run: Run) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from autoconfig.address import Address, parse
 from autoconfig.errors import DirectoryError
-from autoconfig.model import Account, Found, LoginPolicy, LoginSource
+from autoconfig.model import Account, Certainty, Found, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory
 from autoconfig.usernames.bounded import REST, Lookups, Outcome, Resolved, Result
@@ -287,17 +287,61 @@ def test_no_directory_gives_the_fallback(clock: Clock) -> None:
 
 def test_looked_up_logins_are_limited_per_client(clock: Clock) -> None:
     directory = FakeDirectory(ENTRIES)
-    wrapped = lookups(directory, clock, rate_limit=2)
+    wrapped = lookups(directory, clock, rate_limit=1)
     assert account(wrapped, NOBODY, "10.0.0.1").found is Found.FALLBACK  # costs nothing
     assert account(wrapped, PIERRE, "10.0.0.1").personal
-    assert account(wrapped, MARIE, "10.0.0.1").personal
-    limited = resolved(wrapped, PIERRE, "10.0.0.1")
-    assert (limited.account.login, limited.account.found) == ("pierre.dupont", Found.FALLBACK)
+    assert account(wrapped, PIERRE, "10.0.0.1").personal  # the same person again: free
+    limited = resolved(wrapped, MARIE, "10.0.0.1")
+    assert (limited.account.login, limited.account.found) == ("marie.martin", Found.FALLBACK)
+    assert limited.account.certainty is Certainty.ASK
     assert limited.outcome is Outcome.LIMITED
-    assert account(wrapped, PIERRE, "10.0.0.2").personal
-    assert all(account(wrapped, PIERRE, None).personal for _ in range(5))
+    assert account(wrapped, MARIE, "10.0.0.2").personal
+    assert all(account(wrapped, MARIE, None).personal for _ in range(5))
     clock.advance(60)
-    assert account(wrapped, PIERRE, "10.0.0.1").personal
+    assert account(wrapped, MARIE, "10.0.0.1").personal
+
+
+def test_simultaneous_requests_cannot_exceed_the_limit(clock: Clock, gate: threading.Event) -> None:
+    """100 distinct known people asked at once by one client, the directory slow to answer:
+    exactly the limit get their login, the others the answer of an unlisted person."""
+    staff = {parse(f"p{n}@ac-aix-marseille.fr"): Entry(f"login{n}") for n in range(100)}
+    directory = FakeDirectory({address.key: entry for address, entry in staff.items()}, gate)
+    wrapped = lookups(directory, clock, threads=4, waiting=200, rate_limit=30)
+    wrapped.per_client = 200  # this test is about the limit, not the queue share
+
+    async def all_at_once() -> list[Resolved]:
+        asked = [wrapped.account(POLICY, address, "198.51.100.9") for address in staff]
+        threading.Timer(0.2, gate.set).start()
+        return list(await asyncio.gather(*asked))
+
+    answers = asyncio.run(all_at_once())
+    assert sum(a.account.personal for a in answers) == 30
+    assert sum(a.outcome is Outcome.LIMITED for a in answers) == 70
+    for address, answer in zip(staff, answers, strict=True):
+        assert answer.account.login in (staff[address].login, address.local)  # never another's
+
+
+def test_a_flood_of_unknown_addresses_does_not_starve_known_people(
+    clock: Clock, gate: threading.Event
+) -> None:
+    """One client floods a hung directory with unknown addresses (free against the limit): it
+    fills its own share of the queue; another client's lookup still gets a place."""
+    directory = FakeDirectory(ENTRIES, gate)
+    wrapped = lookups(directory, clock, threads=2, waiting=16, timeout_ms=300)
+
+    async def flood_then_known() -> tuple[list[Result], Result]:
+        flood = [
+            wrapped.find(parse(f"nobody{n}@ac-aix-marseille.fr"), "203.0.113.66") for n in range(16)
+        ]
+        flooding = asyncio.gather(*flood)
+        await asyncio.sleep(0.05)
+        threading.Timer(0.1, gate.set).start()
+        known = await wrapped.find(PIERRE, "192.0.2.44")
+        return list(await flooding), known
+
+    flood, known = asyncio.run(flood_then_known())
+    assert sum(r.outcome is Outcome.BUSY for r in flood) == 16 - wrapped.per_client
+    assert (known.entry, known.outcome) == (ENTRIES[PIERRE.key], Outcome.DIRECTORY)
 
 
 class PrimedDirectory(FakeDirectory):

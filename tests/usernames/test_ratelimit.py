@@ -1,4 +1,9 @@
+"""The per-client limit counts distinct people, not requests (``autoconfig.usernames.ratelimit``)."""
+
 from __future__ import annotations
+
+import ipaddress
+import threading
 
 import pytest
 
@@ -6,41 +11,97 @@ from autoconfig.usernames.ratelimit import RateLimit, client_key
 from tests.fakes import Clock
 
 
-def spend(limit: RateLimit, client: str | None, times: int) -> list[bool]:
-    """Whether each of ``times`` attempts was allowed (and then counted)."""
-    allowed = []
-    for _ in range(times):
-        ok = not limit.exhausted(client)
-        if ok:
-            limit.spend(client)
-        allowed.append(ok)
-    return allowed
+def people(n: int, start: int = 0) -> list[str]:
+    return [f"p{i}@ac-aix-marseille.fr" for i in range(start, start + n)]
 
 
-def test_limit_per_client_and_window() -> None:
+def admitted(limit: RateLimit, client: str | None, addresses: list[str]) -> list[bool]:
+    return [limit.admit(client, address) for address in addresses]
+
+
+def test_distinct_people_per_client_and_window() -> None:
     clock = Clock(0)
     limit = RateLimit(3, clock=clock)
-    assert spend(limit, "a", 5) == [True, True, True, False, False]
-    assert spend(limit, "b", 1) == [True]
+    assert admitted(limit, "a", people(5)) == [True, True, True, False, False]
+    assert admitted(limit, "b", people(1)) == [True]
     clock.advance(59)
-    assert spend(limit, "a", 1) == [False]
+    assert admitted(limit, "a", people(1, start=10)) == [False]
     clock.advance(1)
-    assert spend(limit, "a", 4) == [True, True, True, False]
+    assert admitted(limit, "a", people(4, start=10)) == [True, True, True, False]
+
+
+def test_asking_again_for_the_same_person_costs_nothing() -> None:
+    """One Thunderbird setup: 4 autoconfig and 3 Autodiscover requests for one person."""
+    limit = RateLimit(2, clock=Clock(0))
+    one_setup = ["marie.curie@ac-aix-marseille.fr"] * 7
+    assert all(admitted(limit, "a", one_setup))
+    assert all(admitted(limit, "a", ["paul.langevin@ac-aix-marseille.fr"] * 7))
+    assert admitted(limit, "a", ["irene.joliot@ac-aix-marseille.fr"]) == [False]
+    assert all(admitted(limit, "a", one_setup))  # still the people it already got
+
+
+def test_a_school_of_25_setups_behind_one_address_gets_every_login_with_the_default() -> None:
+    limit = RateLimit(30, clock=Clock(0))
+    for teacher in people(25):
+        assert all(admitted(limit, "192.0.2.10", [teacher] * 7))
+
+
+def test_an_address_that_gave_no_login_is_handed_back() -> None:
+    limit = RateLimit(2, clock=Clock(0))
+    assert admitted(limit, "a", people(2)) == [True, True]
+    limit.release("a", people(1)[0])  # that one was not in the directory
+    assert admitted(limit, "a", people(1, start=5)) == [True]
+    assert admitted(limit, "a", people(1, start=6)) == [False]
 
 
 @pytest.mark.parametrize(("limit", "client"), [(0, "a"), (3, None)])
 def test_no_limit(limit: int, client: str | None) -> None:
-    assert all(spend(RateLimit(limit, clock=Clock()), client, 100))
+    assert all(admitted(RateLimit(limit, clock=Clock()), client, people(100)))
 
 
-def test_full_table_refuses_new_clients_until_the_next_window() -> None:
-    clock = Clock(0)
-    limit = RateLimit(5, max_clients=2, clock=clock)
-    assert spend(limit, "a", 1) == spend(limit, "b", 1) == [True]
-    assert spend(limit, "c", 1) == [False]
-    assert spend(limit, "a", 1) == [True]
-    clock.advance(60)
-    assert spend(limit, "c", 1) == [True]
+@pytest.mark.parametrize(
+    "client", ["192.0.2.10", "192.0.2.250", "::ffff:192.0.2.7", "2001:db8:5:1::42"]
+)
+def test_exempt_networks_are_never_limited(client: str) -> None:
+    exempt = (ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("2001:db8:5::/48"))
+    limit = RateLimit(1, exempt=exempt, clock=Clock(0))
+    assert all(admitted(limit, client, people(200)))
+
+
+def test_a_client_outside_the_exempt_networks_is_limited() -> None:
+    limit = RateLimit(1, exempt=(ipaddress.ip_network("192.0.2.0/24"),), clock=Clock(0))
+    assert admitted(limit, "198.51.100.1", people(2)) == [True, False]
+    assert admitted(limit, "not-an-ip", people(2)) == [True, False]
+
+
+def test_a_full_table_forgets_the_oldest_client_and_refuses_no_new_one() -> None:
+    limit = RateLimit(1, max_clients=2, clock=Clock(0))
+    assert admitted(limit, "a", people(1)) == admitted(limit, "b", people(1)) == [True]
+    assert admitted(limit, "c", people(1)) == [True]  # never locked out
+    assert admitted(limit, "b", people(1, start=3)) == [False]  # b is still remembered
+    assert admitted(limit, "a", people(1, start=3)) == [True]  # a, the oldest, was forgotten
+
+
+def test_requests_arriving_together_cannot_exceed_the_limit() -> None:
+    """Admission counts before the lookup starts: threads racing for distinct people get exactly
+    ``limit`` admissions."""
+    limit = RateLimit(30, clock=Clock(0))
+    results: list[bool] = []
+    start = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        start.wait()
+        found = admitted(limit, "203.0.113.5", people(25, start=n * 25))
+        with lock:
+            results.extend(found)
+
+    lock = threading.Lock()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 30
 
 
 @pytest.mark.parametrize(
@@ -59,9 +120,7 @@ def test_client_key(client: str, key: str) -> None:
 
 def test_one_ipv6_network_is_one_client() -> None:
     limit = RateLimit(2, clock=Clock(0))
-    assert spend(limit, "2001:db8:1:2::1", 1) + spend(limit, "2001:db8:1:2::2", 2) == [
-        True,
-        True,
-        False,
-    ]
-    assert spend(limit, "2001:db8:1:3::1", 1) == [True]
+    assert admitted(limit, "2001:db8:1:2::1", people(1)) + admitted(
+        limit, "2001:db8:1:2::2", people(2, start=1)
+    ) == [True, True, False]
+    assert admitted(limit, "2001:db8:1:3::1", people(1, start=9)) == [True]

@@ -89,24 +89,29 @@ def test_looked_up_logins_are_limited_per_client_behind_a_trusted_proxy(slapd: S
     settings = ldap_settings(slapd.url, PROXY, rate_limit=2)
     service = Service.load(settings)
     metrics = Metrics()
-    pierre = "pierre.dupont@ac-aix-marseille.fr"
+    people = [
+        f"{p}@ac-aix-marseille.fr" for p in ("pierre.dupont", "marie.martin", "gaelle.lheritier")
+    ]
+    pierre, marie, gaelle = people
     try:
         app = create_app(service, metrics=metrics)
         with TestClient(app, base_url=BASE_URL, client=(PROXY, 1234)) as proxied:
             first = {"X-Forwarded-For": "198.51.100.1"}
-            assert [login_of(proxied, pierre, **first) for _ in range(3)] == [
+            # the same person again costs nothing; a third distinct person is over the limit
+            assert [login_of(proxied, a, **first) for a in (pierre, pierre, marie, gaelle)] == [
                 "pdupont",
                 "pdupont",
+                "mmartin3",
                 "%EMAILLOCALPART%",
             ]
-            assert login_of(proxied, pierre, **{"X-Forwarded-For": "198.51.100.2"}) == "pdupont"
+            assert login_of(proxied, gaelle, **{"X-Forwarded-For": "198.51.100.2"}) == "glhéritier"
         with TestClient(app, base_url=BASE_URL, client=("10.0.0.3", 1)) as direct:
             # Not a trusted proxy: its X-Forwarded-For is ignored, the peer itself is limited.
             logins = [
-                login_of(direct, pierre, **{"X-Forwarded-For": f"198.51.100.{n}"})
-                for n in range(10, 13)
+                login_of(direct, address, **{"X-Forwarded-For": f"198.51.100.{n}"})
+                for n, address in zip(range(10, 13), people, strict=True)
             ]
-            assert logins == ["pdupont", "pdupont", "%EMAILLOCALPART%"]
+            assert logins == ["pdupont", "mmartin3", "%EMAILLOCALPART%"]
         assert counted(metrics, "limited") == 2
     finally:
         service.close()
