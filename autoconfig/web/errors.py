@@ -4,7 +4,7 @@ the help site's paths, the site's own error page in the page's language."""
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
 from autoconfig.errors import (
@@ -55,8 +55,23 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     return response
 
 
+CLIENT_GONE = 499
+"""The status logged and counted for a client that went away before its request was read whole
+(an aborted body, a cancelled stream): nothing is sent, there is nobody to send it to."""
+
+
+async def client_gone(_request: Request, _exc: Exception) -> Response:
+    """A client that went away is its own business: no error, no traceback, one log line."""
+    return Response(status_code=CLIENT_GONE)
+
+
 async def server_error(_request: Request, _exc: Exception) -> Response:
     return error_response(500, "internal error")
 
 
-HANDLERS = {AutoconfigError: autoconfig_error, HTTPException: http_error, Exception: server_error}
+HANDLERS = {
+    AutoconfigError: autoconfig_error,
+    HTTPException: http_error,
+    ClientDisconnect: client_gone,
+    Exception: server_error,
+}

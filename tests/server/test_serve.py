@@ -61,3 +61,27 @@ def test_log_has_requests_but_no_addresses_or_logins(server: App) -> None:
     )
     for secret in ("pierre", "dupont", "pdupont", "marie", "mmartin3", "emailaddress", "%40"):
         assert secret not in log.lower()
+
+
+def test_a_client_that_aborts_its_body_hurts_only_itself(server: App) -> None:
+    """Half a body, then the connection closed: one access-log line with status 499 (the client
+    went away), no traceback, no 500, and the service answers the next request."""
+    import socket
+    import time
+
+    from tests.tools import wait_until
+
+    before = server.log_text().count("status=499")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /autodiscover/autodiscover.xml HTTP/1.1\r\n"
+            b"Host: autodiscover.ac-aix-marseille.fr\r\nContent-Length: 1000\r\n"
+            b"Content-Type: text/xml\r\n\r\n<Autodiscover>"
+        )
+        time.sleep(0.2)
+    wait_until(lambda: server.log_text().count("status=499") > before, "the aborted request's line")
+    log = server.log_text()
+    assert "Traceback" not in log
+    assert "ClientDisconnect" not in log
+    assert "endpoint=autodiscover domain=- login=- directory=- status=500" not in log
+    assert get(server, f"/mail/config-v1.1.xml?emailaddress={PIERRE}")[0] == 200
