@@ -10,7 +10,7 @@ logged once per interval, never per request, and never with the address. After a
 directory is left alone for a second (``REST``), so a directory that is down is not asked by every
 request, and one that comes back is not flooded. The tables (CSV in memory, SQLite) are read
 directly, on the event loop: they answer in microseconds and never wait behind the LDAP queue.
-One client may hold only :data:`PER_CLIENT` places of that queue, so a flood of addresses from
+One client may hold only a quarter of that queue (:data:`SHARE`), so a flood of addresses from
 one client (unknown ones cost nothing against the limit) never leaves the others without room.
 Every answer given the fallback because of load or of the limit is counted (the metrics) and
 logged once per interval, without the address.
@@ -39,14 +39,18 @@ from autoconfig.usernames.ratelimit import RateLimit, client_key
 from autoconfig.usernames.table import SqliteDirectory, TableDirectory
 from autoconfig.usernames.throttledlog import ThrottledLog
 
-THREADS = 4
-"""Lookups running at once."""
-WAITING = 16
-"""Lookups running or queued at once; more concurrent misses get the fallback at once."""
-PER_CLIENT = 4
-"""Lookups one client may have running or queued at once: a client flooding the directory with
-addresses (unknown ones cost nothing against the limit) fills its own share of the queue, never
-the others'."""
+THREADS = 8
+"""LDAP lookups running at once (bench/run limits: a cold burst of 64 people at a time against a
+loopback slapd of 100,000 entries answers each in about 2 ms)."""
+WAITING = 256
+"""LDAP lookups running or queued at once: at that speed the queue drains well within the 300 ms
+budget, so a burst of distinct people waits instead of getting the fallback; a hung directory
+still holds only the threads, and more concurrent misses get the fallback at once."""
+SHARE = 4
+"""One client may hold ``1/SHARE`` of the queue (the exempt networks: all of it): a client flooding
+the directory with addresses (unknown ones cost nothing against the limit) fills its own share,
+never the others'."""
+UNCAPPED = "-"
 REST = 1.0
 """Seconds the directory is left alone after it failed (refused, errored): meanwhile misses get
 the fallback at once, and a directory that comes back is not met by every request at the same
@@ -110,7 +114,7 @@ class Lookups:
         self.limit = RateLimit(settings.rate_limit, exempt=settings.rate_limit_exempt, clock=clock)
         self.threads = threads
         self.waiting = max(waiting, threads)
-        self.per_client = min(PER_CLIENT, self.waiting)
+        self.per_client = max(1, self.waiting // SHARE)
         # Tables answer in microseconds, on the event loop: they never wait behind LDAP.
         self._inline = isinstance(directory, TableDirectory | SqliteDirectory)
         self._executor: ThreadPoolExecutor | None = None
@@ -236,14 +240,16 @@ class Lookups:
         """The pending lookup of ``address``, or a new one; ``None`` when too many are pending,
         in all or for ``client``."""
         key = address.key
-        owner = client_key(client) if client is not None else "-"
+        # The CLI and the schools' own networks may use the whole queue.
+        uncapped = client is None or self.limit.exempts(client)
+        owner = UNCAPPED if client is None or uncapped else client_key(client)
         with self._lock:
             running = self._inflight.get(key)
             if running is not None:
                 return running
             if len(self._inflight) >= self.waiting:
                 return None
-            if client is not None and self._pending.get(owner, 0) >= self.per_client:
+            if owner != UNCAPPED and self._pending.get(owner, 0) >= self.per_client:
                 return None
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")

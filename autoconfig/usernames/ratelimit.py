@@ -64,19 +64,20 @@ class RateLimit:
         self._clients: OrderedDict[str, tuple[float, set[int]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _limited(self, client: str | None) -> bool:
-        if not self.limit or client is None:
+    def exempts(self, client: str) -> bool:
+        """True when ``client`` is in one of the exempt networks."""
+        if not self.exempt:
             return False
-        if self.exempt:
-            try:
-                ip = ipaddress.ip_address(client)
-            except ValueError:
-                return True
-            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped
-            if any(ip in network for network in self.exempt):
-                return False
-        return True
+        try:
+            ip = ipaddress.ip_address(client)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self.exempt)
+
+    def _limited(self, client: str | None) -> bool:
+        return bool(self.limit) and client is not None and not self.exempts(client)
 
     def admit(self, client: str | None, address: str) -> bool:
         """May ``client`` get a looked-up login for ``address``? True when it already got one for
