@@ -25,6 +25,7 @@ import csv_load
 import directory
 import faults
 import httpload
+import limits
 import mobileconfig
 import report
 import servers
@@ -57,6 +58,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "directory": directory,
     "mobileconfig": mobileconfig,
     "csv-load": csv_load,
+    "limits": limits,
 }
 
 

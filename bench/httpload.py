@@ -38,6 +38,13 @@ TARGET_P99_VS_STATIC = 2.0
 TARGET_MOBILECONFIG_RPS = 1000.0
 TARGET_RSS_MB = 100.0
 TARGET_STARTUP_S = 1.0
+WRONG_LOGINS = (
+    "Wrong logins: answers (2xx) to a request for a person of the directory that carry the "
+    "fallback, someone else's login or no login of the directory, checked by wrk on every answer "
+    "(in brackets: against what — `request`: the person asked, one connection per wrk thread; "
+    "`address`: the address in the same profile; `name`: the display name of the same entry; "
+    "`body`: the fallback and logins of no row asked are caught, someone else's is not)."
+)
 
 
 @dataclass
@@ -66,6 +73,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=100_000, help="directory rows (default 100000)")
     p.add_argument("--workers", type=int, default=2, help="our worker processes (default 2)")
     p.add_argument("--log-level", default="info", help="our log level (default info, as served)")
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="our --directory-rate-limit (default 0, off: wrk is one client standing for many; "
+        "with serve's default, 30, nearly every answer would carry the fallback)",
+    )
     p.add_argument(
         "--ours-cmd",
         default="",
@@ -98,11 +112,17 @@ def start_ours(args: argparse.Namespace, work: Path, directory: Path) -> tuple[s
     if args.ours_cmd:
         port = free_port()
         cmd = shlex.split(args.ours_cmd.format(port=port, workers=args.workers))
-        env = servers.ours_env({"AUTOCONFIG_DIRECTORY": str(directory)})
+        env = servers.ours_env(
+            {
+                "AUTOCONFIG_DIRECTORY": str(directory),
+                "AUTOCONFIG_DIRECTORY_RATE_LIMIT": str(args.rate_limit),
+            }
+        )
         server = servers.Server("ours", cmd, port, work / "ours.log", env)
     else:
         signing, _ = servers.signing(work)
         options = ["--directory", str(directory), "--workers", str(args.workers)]
+        options += ["--directory-rate-limit", str(args.rate_limit)]
         server = servers.ours("ours", work, [*options, "--log-level", args.log_level, *signing])
     shown = " ".join(c if c.startswith("-") or "/" not in c else Path(c).name for c in server.cmd)
     return server, shown
@@ -126,16 +146,17 @@ def probe(server: servers.Server, scenario: Scenario) -> tuple[str, bytes, str]:
 def time_one(
     server: servers.Server, scenario: Scenario, work: Path, timed: wrk.Traffic, warmup: float
 ) -> wrk.Result:
-    """Warm-up (not recorded), then one timed wrk run."""
-    if warmup > 0:
-        wrk.run(scenario, server.url, work, dataclasses.replace(timed, seconds=warmup))
-    return wrk.run(scenario, server.url, work, timed)
+    """Warm-up (not timed, but its wrong logins count), then one timed wrk run."""
+    if warmup <= 0:
+        return wrk.run(scenario, server.url, work, timed)
+    warm = wrk.run(scenario, server.url, work, dataclasses.replace(timed, seconds=warmup))
+    result = wrk.run(scenario, server.url, work, timed)
+    return dataclasses.replace(result, logins=warm.logins + result.logins)
 
 
 def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, run: Run) -> None:
     py_spy = servers.BENCH_VENV / "bin" / "py-spy"
-    pids = server.processes()
-    worker = next(pid for pid in pids if role(pid, pids) == "worker")
+    worker = next(pid for pid in server.processes() if server.role(pid) == "worker")
     for name in ("thunderbird-hit", "thunderbird-generic"):
         out = work / f"profile-{name}.txt"
         spy = spyprofile.start(py_spy, worker, args.profile, out, work / f"py-spy-{name}.log")
@@ -152,15 +173,6 @@ def profile_ours(server: servers.Server, args: argparse.Namespace, work: Path, r
         print("\n".join(lines), flush=True)
 
 
-def role(pid: int, pids: list[int]) -> str:
-    """What a process of our server is: the supervisor, a worker, or a helper of multiprocessing."""
-    if len(pids) == 1:
-        return "worker"
-    if pid == pids[0]:
-        return "supervisor"
-    return "helper" if "resource_tracker" in servers.cmdline(pid) else "worker"
-
-
 def start_all(
     args: argparse.Namespace, work: Path, directory: Path, run: Run, stack: ExitStack
 ) -> dict[str, servers.Server]:
@@ -171,7 +183,8 @@ def start_all(
     run.notes["ours-cmd"] = shown
     print(f"ours: {shown}", flush=True)
     hit = by_name("thunderbird-hit")
-    run.startup_s = ours.wait_answer(hit.for_row(1)[0], limit=60)
+    path, _, login = hit.for_row(1)
+    run.startup_s = ours.wait_answer(path, limit=60, expect=login)
     print(f"  start-up (process start → first right answer): {run.startup_s:.2f} s", flush=True)
     time.sleep(1)  # every worker up, not only the first
     started = {OURS: ours}
@@ -202,6 +215,12 @@ def start_all(
     return started
 
 
+def best_of(results: list[wrk.Result]) -> wrk.Result:
+    """The round with the most requests per second, with the logins of every round."""
+    logins = sum((r.logins for r in results[1:]), results[0].logins)
+    return dataclasses.replace(max(results, key=lambda r: r.rps), logins=logins)
+
+
 def measure_all(
     args: argparse.Namespace, work: Path, started: dict[str, servers.Server], run: Run
 ) -> None:
@@ -227,7 +246,7 @@ def measure_all(
         return time_one(started[scenario.target], scenario, work, timed, args.warmup)
 
     rounds = wrk.interleave(args.repeat, {s.name: functools.partial(timer, s) for s in chosen})
-    run.results = {name: max(results, key=lambda r: r.rps) for name, results in rounds.items()}
+    run.results = {name: best_of(results) for name, results in rounds.items()}
     if args.storm_duration > 0:
         storm = dataclasses.replace(
             timed, connections=args.storm_connections, seconds=args.storm_duration
@@ -245,7 +264,8 @@ def figures(args: argparse.Namespace, run: Run) -> list[str]:
         f"Load: {args.connections} connections, {args.threads} wrk threads, {args.duration:g} s per "
         f"scenario after {args.warmup:g} s of warm-up"
         + (f", best of {args.repeat} interleaved rounds" if args.repeat > 1 else "")
-        + f", {args.timeout:g} s timeout; addresses rotate through the directory.",
+        + f", {args.timeout:g} s timeout; addresses rotate through the directory. "
+        + WRONG_LOGINS,
         "",
     ]
     rows = []
@@ -255,35 +275,20 @@ def figures(args: argparse.Namespace, run: Run) -> list[str]:
         r = run.results.get(scenario.name)
         if r is None:
             note = run.notes.get(scenario.name, "not run")
-            rows.append([scenario.name, scenario.target, "-", "-", "-", "-", "-", note])
+            rows.append([scenario.name, scenario.target, *["-"] * len(wrk.CELLS), note])
         else:
-            rows.append(
-                [
-                    scenario.name,
-                    scenario.target,
-                    f"{r.rps:,.0f}",
-                    f"{r.p50_ms:.2f}",
-                    f"{r.p99_ms:.2f}",
-                    str(r.status),
-                    str(r.socket_errors),
-                    "",
-                ]
-            )
+            rows.append([scenario.name, scenario.target, *r.cells(), ""])
     for name, s in run.storms.items():
         rows.append(
             [
                 f"{name} @{args.storm_connections} for {args.storm_duration:g} s",
                 by_name(name).target,
-                f"{s.rps:,.0f}",
-                f"{s.p50_ms:.2f}",
-                f"{s.p99_ms:.2f}",
-                str(s.status),
-                str(s.socket_errors),
+                *s.cells(),
                 f"{s.requests:,} requests; socket errors: connect {s.connect}, read {s.read}, "
                 f"write {s.write}, timeout {s.timeout}",
             ]
         )
-    header = ["scenario", "server", "req/s", "p50 ms", "p99 ms", "non-2xx", "socket errors", "note"]
+    header = ["scenario", "server", *wrk.CELLS, "note"]
     lines += report.table(header, rows)
     lines.append("")
     workers = [mb for role, mb in run.rss if role == "worker"]
@@ -324,6 +329,8 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
     workers = [mb for role, mb in run.rss if role == "worker"]
     storm = run.storms.get("thunderbird-hit")
     proxied = run.storms.get("thunderbird-hit-via-caddy")
+    checked = [r for r in [*run.results.values(), *run.storms.values()] if r.logins.how]
+    wrong = sum(r.logins.wrong for r in checked)
     rows = [
         ["Thunderbird GET ≥ 10× automx2", f"{peer:.1f}×" if peer else "n/a"],
         ["Thunderbird GET ≥ 30 % of static", f"{100 * static:.0f} %" if static else "n/a"],
@@ -336,6 +343,12 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
         ],
         ["RSS ≤ 100 MB per worker", f"{max(workers):.0f} MB" if workers else "n/a"],
         ["start-up ≤ 1 s", f"{run.startup_s:.2f} s" if run.startup_s is not None else "n/a"],
+        [
+            "0 wrong logins, every scenario asking for people",
+            f"{wrong:,} in {sum(r.logins.right for r in checked) + wrong:,} answers"
+            if checked
+            else "n/a",
+        ],
     ]
     oks = [
         None if peer is None else peer >= TARGETS_RPS_VS_PEER,
@@ -346,6 +359,7 @@ def targets(run: Run, ratio: dict[str, float]) -> list[list[str]]:
         None if proxied is None else proxied.errors == 0,
         None if not workers else max(workers) <= TARGET_RSS_MB,
         None if run.startup_s is None else run.startup_s <= TARGET_STARTUP_S,
+        None if not checked else wrong == 0,
     ]
     return [[*row, report.verdict(ok)] for row, ok in zip(rows, oks, strict=True)]
 
@@ -360,11 +374,7 @@ def run(args: argparse.Namespace, work: Path) -> report.Report:
         ours = started[OURS]
         if args.profile > 0:
             profile_ours(ours, args, work, measured)
-        pids = ours.processes()
-        for pid in pids:
-            rss = servers.peak_rss_mb(pid)
-            if rss is not None:
-                measured.rss.append((role(pid, pids), rss))
+        measured.rss = ours.peak_rss()
     lines = figures(args, measured)
     if measured.profiles:
         lines += ["", "```", *"\n\n".join(measured.profiles).splitlines(), "```"]

@@ -91,3 +91,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+
+def target(label: str, now: str, ok: bool | None) -> list[str]:
+    """The table of a single target: what it is, where it stands, its verdict."""
+    return table(["target", "now", "verdict"], [[label, now, verdict(ok)]])

@@ -6,13 +6,18 @@ person and no single answer sits in a cache. ``bench/run http`` probes each scen
 before it is timed: a 404 reports it as "not available in this build" (the endpoint comes with
 another branch), anything else that is not a right answer is reported as a failed probe. The other
 subcommands time some of these rows too (``faults`` and ``directory``: ``thunderbird-hit``).
+
+A scenario that asks for a person has a :class:`LoginCheck`: wrk's Lua script reads the login of
+every answer and counts the wrong ones (the fallback, someone else's login, no login of the
+directory). :data:`SETUP` is what one Thunderbird account setup asks (``bench/run limits``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from staff import ADDRESS, DOMAIN
+from staff import ADDRESS, ADDRESS_ROW, DOMAIN, NAME_ROW
 
 OURS = "ours"
 PROXIED = "ours via caddy"
@@ -31,6 +36,35 @@ XML_POST = (("Content-Type", "text/xml; charset=utf-8"),)
 
 
 @dataclass(frozen=True)
+class LoginCheck:
+    """Where an answer carries the login, and what tells whose it should be (``wrk.py`` judges)."""
+
+    pattern: str
+    """Lua pattern capturing each login the answer carries (IMAP and SMTP: they must agree)."""
+    fallback: str = ""
+    """The fallback as the answer carries it; empty: the fallback answer has no login at all."""
+    person: str = ""
+    """Lua pattern capturing the row of the person the answer names, if it names one."""
+    named_by: str = "body"
+    """What that proves, shown next to the figure: ``address`` (the address asked, in the answer:
+    exact), ``name`` (the display name of the same entry), ``body`` (nothing names the person: the
+    fallback and logins that are no row of the run are caught, someone else's login is not)."""
+
+
+THUNDERBIRD_LOGIN = LoginCheck(r"<username>([^<]*)</username>", fallback="%EMAILLOCALPART%")
+AUTODISCOVER_LOGIN = LoginCheck(
+    r"<LoginName>([^<]*)</LoginName>",
+    person=r"<DisplayName>[^<]*" + NAME_ROW + "</DisplayName>",
+    named_by="name",
+)
+MOBILECONFIG_LOGIN = LoginCheck(
+    r"MailServerUsername</key>%s*<string>([^<]*)</string>",
+    person=r"<key>EmailAddress</key>%s*<string>" + ADDRESS_ROW,
+    named_by="address",
+)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     target: str
@@ -43,6 +77,8 @@ class Scenario:
     """Text the probe's answer must contain (``{i}`` formatted as for the path: ``{i:06d}`` …)."""
     content_type: str = ""
     """The start of the probe's Content-Type."""
+    login: LoginCheck | None = None
+    """How wrk checks the login of every answer (the scenarios that ask for a known person)."""
 
     def for_row(self, i: int) -> tuple[str, str, str]:
         """Path, body and expected text for directory row ``i``."""
@@ -53,16 +89,19 @@ class Scenario:
         )
 
 
+THUNDERBIRD_HIT = Scenario(
+    "thunderbird-hit",
+    OURS,
+    "GET",
+    "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
+    expect="<username>pn{i:06d}</username>",
+    content_type="text/xml",
+    login=THUNDERBIRD_LOGIN,
+)
+
 SCENARIOS = (
     # --- ours, available on every build -------------------------------------------------------
-    Scenario(
-        "thunderbird-hit",
-        OURS,
-        "GET",
-        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
-        expect="<username>pn{i:06d}</username>",
-        content_type="text/xml",
-    ),
+    THUNDERBIRD_HIT,
     Scenario(
         "thunderbird-generic",
         OURS,
@@ -82,6 +121,7 @@ SCENARIOS = (
         body=AUTODISCOVER_BODY,
         expect="<LoginName>pn{i:06d}</LoginName>",
         content_type="application/xml",
+        login=AUTODISCOVER_LOGIN,
     ),
     Scenario(
         "mobileconfig-signed",
@@ -90,6 +130,7 @@ SCENARIOS = (
         "/mobileconfig?email=" + ADDRESS,
         expect="pn{i:06d}",
         content_type="application/x-apple-aspen-config",
+        login=MOBILECONFIG_LOGIN,
     ),
     Scenario(
         "help-home",
@@ -100,14 +141,7 @@ SCENARIOS = (
         content_type="text/html",
     ),
     # --- ours behind Caddy's reverse proxy, as deployed (issue 7's Caddyfile) ----------------
-    Scenario(
-        "thunderbird-hit-via-caddy",
-        PROXIED,
-        "GET",
-        "/mail/config-v1.1.xml?emailaddress=" + ADDRESS,
-        expect="<username>pn{i:06d}</username>",
-        content_type="text/xml",
-    ),
+    dataclasses.replace(THUNDERBIRD_HIT, name="thunderbird-hit-via-caddy", target=PROXIED),
     # --- the ceiling: the thunderbird-hit answer's bytes as a static file, same requests ----------
     Scenario(
         "static-file",
@@ -154,6 +188,40 @@ RATIOS = (
         "rps",
     ),
 )
+
+
+def _setup_step(n: int, host: str, path: str, autodiscover: bool) -> Scenario:
+    return Scenario(
+        f"setup-{n}",
+        OURS,
+        "POST" if autodiscover else "GET",
+        path,
+        headers=(("Host", host), *(XML_POST if autodiscover else ())),
+        body=AUTODISCOVER_BODY if autodiscover else "",
+        login=AUTODISCOVER_LOGIN if autodiscover else THUNDERBIRD_LOGIN,
+    )
+
+
+_AUTOCONFIG = "/mail/config-v1.1.xml?emailaddress=" + ADDRESS
+_WELL_KNOWN = "/.well-known/autoconfig" + _AUTOCONFIG
+_AUTODISCOVER = "/autodiscover/autodiscover.xml"
+SETUP = tuple(
+    _setup_step(n + 1, host, path, path == _AUTODISCOVER)
+    for n, (host, path) in enumerate(
+        [
+            ("autoconfig." + DOMAIN, _AUTOCONFIG),
+            (DOMAIN, _WELL_KNOWN),
+            ("autoconfig." + DOMAIN, _AUTOCONFIG),
+            (DOMAIN, _WELL_KNOWN),
+            ("autodiscover." + DOMAIN, _AUTODISCOVER),
+            (DOMAIN, _AUTODISCOVER),
+            ("autodiscover." + DOMAIN, _AUTODISCOVER),
+        ]
+    )
+)
+"""One Thunderbird account setup for person ``{i}``, as it reaches the service: its 4 autoconfig
+GETs (``autoconfig.<domain>`` and the domain's ``.well-known``, over https then http) and its 3
+Autodiscover POSTs (``autodiscover.<domain>``, the domain, and again over http)."""
 
 
 def by_name(name: str) -> Scenario:

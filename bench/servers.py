@@ -112,9 +112,11 @@ class Server:
         limit: float = 60.0,
         any_status: bool = False,
         tls: Tls | None = None,
+        expect: str = "",
     ) -> float:
         """Seconds from the start of the process to its first 200 answer to a GET of ``path``
-        (to its first answer at all, with ``any_status``)."""
+        (holding ``expect``, e.g. the person's login; to its first answer at all, with
+        ``any_status``)."""
         deadline = self.started + limit
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
@@ -122,8 +124,8 @@ class Server:
                     f"{self.name} exited ({self.process.returncode}); see {self.log}"
                 )
             try:
-                status = ask(self.port, "GET", path, timeout=1.0, tls=tls).status
-                if status == 200 or any_status:
+                answer = ask(self.port, "GET", path, timeout=1.0, tls=tls)
+                if any_status or (answer.status == 200 and expect.encode() in answer.body):
                     return time.perf_counter() - self.started
             except (OSError, http.client.HTTPException):
                 pass
@@ -138,6 +140,25 @@ class Server:
                 for task in Path(f"/proc/{pid}/task").iterdir():
                     children = (task / "children").read_text().split()
                     found.extend(int(c) for c in children if int(c) not in found)
+        return found
+
+    def role(self, pid: int) -> str:
+        """What one of its processes is: the supervisor, a worker, or a helper of
+        multiprocessing."""
+        pids = self.processes()
+        if len(pids) == 1:
+            return "worker"
+        if pid == pids[0]:
+            return "supervisor"
+        return "helper" if "resource_tracker" in cmdline(pid) else "worker"
+
+    def peak_rss(self) -> list[tuple[str, float]]:
+        """The peak RSS of each of its processes, in MB, with its :meth:`role`."""
+        found = []
+        for pid in self.processes():
+            rss = peak_rss_mb(pid)
+            if rss is not None:
+                found.append((self.role(pid), rss))
         return found
 
     def stop(self) -> None:

@@ -2,6 +2,11 @@
 
 Row ``i`` is ``prenom<i>.nom<i>@<domain>`` with the login ``pn<i:06d>`` and the name
 ``Prénom<i> Nom<i>``; ``{i}`` in a scenario's path or body (:mod:`scenarios`) stands for ``i``.
+
+Every request of a benchmark asks for a person of the directory, so an answer carrying the fallback
+is a wrong login; and since the address, the login and the name all carry the row number, an answer
+that names the person (the address in an Apple profile, the display name in Autodiscover) tells
+whose login it should carry: the Lua patterns below read that number back (``wrk.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ from tests.slapd import Person
 DOMAIN = "ac-aix-marseille.fr"
 ADDRESS = "prenom{i}.nom{i}%40" + DOMAIN
 """The address of row ``{i}`` as it goes into a query string."""
+LOGIN_ROW = "^pn(%d+)$"
+"""Lua pattern: the row of a login of the directory (anything else is not one of its logins)."""
+ADDRESS_ROW = "prenom(%d+)%.nom%d+@"
+"""Lua pattern: the row of the person an address names."""
+NAME_ROW = " Nom(%d+)"
+"""Lua pattern: the row of the person a display name names."""
 
 
 def address(i: int) -> str:
