@@ -268,6 +268,14 @@ class LookupSettings(EnvSettings):
         ),
         (),
     )
+    shared_dir: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_SHARED_DIR",
+            "Folder the workers of one server share the per-client limit in (set by "
+            "`autoconfig serve --workers N` itself).",
+            kind=Kind.PATH,
+        )
+    )
     ldap_timeout: float = setting(
         Spec(
             "AUTOCONFIG_LDAP_TIMEOUT",

@@ -12,6 +12,7 @@ import shutil
 import signal
 import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from autoconfig.server.logs import log_config
@@ -47,6 +48,11 @@ def run(settings: Settings, server: ServerSettings) -> None:
     """Start uvicorn with the worker factory; the workers read the settings from the environment."""
     import uvicorn
 
+    shared = tempfile.mkdtemp(prefix="autoconfig-shared-") if server.workers > 1 else None
+    if shared is not None:
+        # The workers share their metrics and the per-client limit in this folder.
+        settings = replace(settings, lookup=replace(settings.lookup, shared_dir=Path(shared)))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
     os.environ.update(settings.to_env())
     # Until a process is ready to reload, SIGHUP would kill it (its default action): keep it
     # pending. Workers inherit the mask; each unblocks once its handler is in place.
@@ -69,13 +75,11 @@ def run(settings: Settings, server: ServerSettings) -> None:
         "loop": "uvloop",
         "timeout_graceful_shutdown": server.shutdown_timeout,
     }
-    if server.workers == 1:
+    if shared is None:
         uvicorn.run(**options)
         return
     from autoconfig.server.supervisor import run_workers
 
-    shared = tempfile.mkdtemp(prefix="autoconfig-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
     try:
         run_workers(**options)
     finally:

@@ -35,7 +35,7 @@ from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Digests, Directory
 from autoconfig.usernames.cache import LookupCache
 from autoconfig.usernames.entry import Entry
-from autoconfig.usernames.ratelimit import RateLimit, client_key
+from autoconfig.usernames.ratelimit import RateLimit, SharedRateLimit, client_key
 from autoconfig.usernames.table import SqliteDirectory, TableDirectory
 from autoconfig.usernames.throttledlog import ThrottledLog
 
@@ -111,7 +111,18 @@ class Lookups:
         self.directory = directory
         self.budget = settings.timeout_ms / 1000
         self.cache = LookupCache(settings.hit_ttl, settings.miss_ttl, clock=clock)
-        self.limit = RateLimit(settings.rate_limit, exempt=settings.rate_limit_exempt, clock=clock)
+        self.limit: RateLimit
+        if settings.shared_dir is not None and settings.rate_limit:
+            self.limit = SharedRateLimit(
+                settings.rate_limit,
+                settings.shared_dir,
+                exempt=settings.rate_limit_exempt,
+                clock=clock,
+            )
+        else:
+            self.limit = RateLimit(
+                settings.rate_limit, exempt=settings.rate_limit_exempt, clock=clock
+            )
         self.threads = threads
         self.waiting = max(waiting, threads)
         self.per_client = max(1, self.waiting // SHARE)
@@ -137,6 +148,13 @@ class Lookups:
         What it says of the login is :meth:`LoginPolicy.decide`'s, from what the directory said."""
         if address is None or policy.source is LoginSource.TEMPLATE or self.directory is None:
             return Resolved(policy.decide(address))
+        if self._inline:
+            # A table answers at once, with no await between its answer and the admission: an
+            # address it does not list never touches the limit (nor its shared file).
+            result = await self.find(address, client)
+            if result.entry is not None and not self.limit.admit(client, address.key):
+                return self._over_limit(policy, address)
+            return self._resolved(policy, address, result, client, None)
         if not self.limit.admit(client, address.key):
             return self._over_limit(policy, address)
         result = await self.find(address, client)
@@ -152,11 +170,13 @@ class Lookups:
         address: Address | None,
         result: Result,
         client: str | None,
-        counted: str,
+        counted: str | None,
     ) -> Resolved:
+        """``counted``: what was admitted before the lookup, handed back when it found nobody."""
         entry = result.entry
         if entry is None:
-            self.limit.release(client, counted)
+            if counted is not None:
+                self.limit.release(client, counted)
             return Resolved(policy.decide(address, result.listed), result.outcome)
         cached = result.found is Found.CACHE
         account = policy.decide(address, Listed.YES, entry.login, entry.name, cached)
@@ -298,6 +318,7 @@ class Lookups:
             self._executor.submit(run)
 
     def close(self) -> None:
+        self.limit.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

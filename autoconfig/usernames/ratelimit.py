@@ -15,15 +15,24 @@ site's worth of addresses, which one client can easily cycle through). Clients i
 networks (the schools' and offices' own networks) are never limited. The table of clients is
 bounded: when it is full, the client seen least recently is forgotten; a new client is never
 refused for it. ``limit == 0`` turns the limit off.
+
+The workers of one ``autoconfig serve`` share one table (:class:`SharedRateLimit`, a small SQLite
+file in the folder the server gives them), so the figure holds for the instance, not per process;
+each worker remembers what it already knows (a person admitted, a client over its limit) and asks
+the file only about what is new. Behind Caddy, ``lb_policy ip_hash`` sends each client to one
+instance, so the figure holds for the deployment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from autoconfig.settings import Network
 
@@ -31,6 +40,13 @@ WINDOW = 60.0
 IPV6_PREFIX = 64
 MAX_CLIENTS = 20_000
 """Clients remembered at once (each with at most ``limit`` address hashes: about 3 KB for 30)."""
+SHARED_FILE = "ratelimit.sqlite"
+"""The file the workers of one server share, in the folder it gives them."""
+
+
+def address_hash(address: str) -> int:
+    """A 63-bit hash of an address key, the same in every process (``hash()`` is not)."""
+    return int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def client_key(client: str) -> str:
@@ -85,7 +101,7 @@ class RateLimit:
         if not self._limited(client):
             return True
         assert client is not None
-        key, counted = client_key(client), hash(address)
+        key, counted = client_key(client), address_hash(address)
         now = self._clock()
         with self._lock:
             entry = self._clients.get(key)
@@ -103,6 +119,9 @@ class RateLimit:
             addresses.add(counted)
             return True
 
+    def close(self) -> None:
+        """Nothing to release: the table lives in memory."""
+
     def release(self, client: str | None, address: str) -> None:
         """The lookup admitted for ``address`` gave no login: it costs ``client`` nothing."""
         if not self._limited(client):
@@ -111,4 +130,121 @@ class RateLimit:
         with self._lock:
             entry = self._clients.get(client_key(client))
             if entry is not None:
-                entry[1].discard(hash(address))
+                entry[1].discard(address_hash(address))
+
+
+class SharedRateLimit(RateLimit):
+    """The same limit, held in a SQLite file that several processes share (the workers of one
+    server). Each process remembers, for the current window, the people it admitted and the
+    clients found over their limit, so repeats and refused floods cost no I/O."""
+
+    def __init__(
+        self,
+        limit: int,
+        folder: Path,
+        window: float = WINDOW,
+        max_clients: int = MAX_CLIENTS,
+        exempt: Sequence[Network] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(limit, window, max_clients, exempt, clock)
+        self.path = folder / SHARED_FILE
+        self._db = sqlite3.connect(
+            self.path, timeout=5, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, start REAL, seen REAL)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS counted (client TEXT, address INTEGER,"
+            " PRIMARY KEY (client, address)) WITHOUT ROWID"
+        )
+        self._known: dict[tuple[str, int], float] = {}
+        """(client, address) admitted here -> end of its window."""
+        self._refused: dict[str, float] = {}
+        """Client over its limit -> end of its window."""
+
+    def admit(self, client: str | None, address: str) -> bool:
+        if not self._limited(client):
+            return True
+        assert client is not None
+        key, counted = client_key(client), address_hash(address)
+        now = self._clock()
+        with self._lock:
+            if self._known.get((key, counted), 0.0) > now:
+                return True
+            if self._refused.get(key, 0.0) > now:
+                # Over its limit: only a person already counted (maybe by another worker) is free.
+                found = self._db.execute(
+                    "SELECT 1 FROM counted WHERE client = ? AND address = ?", (key, counted)
+                ).fetchone()
+                return found is not None
+            admitted, window_end = self._admit_shared(key, counted, now)
+            if len(self._known) >= self.max_clients * 4:
+                self._known.clear()
+            if len(self._refused) >= self.max_clients:
+                self._refused.clear()
+            if admitted:
+                self._known[(key, counted)] = window_end
+            else:
+                self._refused[key] = window_end
+            return admitted
+
+    def _admit_shared(self, key: str, counted: int, now: float) -> tuple[bool, float]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT start FROM clients WHERE client = ?", (key,)).fetchone()
+            if row is None or now - row[0] >= self.window:
+                start = now
+                db.execute("DELETE FROM counted WHERE client = ?", (key,))
+                db.execute("INSERT OR REPLACE INTO clients VALUES (?, ?, ?)", (key, now, now))
+                self._forget_oldest(db)
+            else:
+                start = row[0]
+                db.execute("UPDATE clients SET seen = ? WHERE client = ?", (now, key))
+            window_end = start + self.window
+            if db.execute(
+                "SELECT 1 FROM counted WHERE client = ? AND address = ?", (key, counted)
+            ).fetchone():
+                admitted = True
+            else:
+                (count,) = db.execute(
+                    "SELECT count(*) FROM counted WHERE client = ?", (key,)
+                ).fetchone()
+                admitted = count < self.limit
+                if admitted:
+                    db.execute("INSERT INTO counted VALUES (?, ?)", (key, counted))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return admitted, window_end
+
+    def _forget_oldest(self, db: sqlite3.Connection) -> None:
+        (clients,) = db.execute("SELECT count(*) FROM clients").fetchone()
+        if clients > self.max_clients:
+            db.execute(
+                "DELETE FROM counted WHERE client IN (SELECT client FROM clients"
+                " ORDER BY seen LIMIT ?)",
+                (clients - self.max_clients,),
+            )
+            db.execute(
+                "DELETE FROM clients WHERE client IN (SELECT client FROM clients"
+                " ORDER BY seen LIMIT ?)",
+                (clients - self.max_clients,),
+            )
+
+    def release(self, client: str | None, address: str) -> None:
+        if not self._limited(client):
+            return
+        assert client is not None
+        key, counted = client_key(client), address_hash(address)
+        with self._lock:
+            self._known.pop((key, counted), None)
+            self._db.execute("DELETE FROM counted WHERE client = ? AND address = ?", (key, counted))
+
+    def close(self) -> None:
+        self._db.close()

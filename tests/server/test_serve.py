@@ -85,3 +85,36 @@ def test_a_client_that_aborts_its_body_hurts_only_itself(server: App) -> None:
     assert "ClientDisconnect" not in log
     assert "endpoint=autodiscover domain=- login=- directory=- status=500" not in log
     assert get(server, f"/mail/config-v1.1.xml?emailaddress={PIERRE}")[0] == 200
+
+
+def test_two_workers_hold_one_limit(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.tools import wait_until
+
+    """With --workers 2 the limit is the server's, not each worker's: asking each of the five
+    people of the demo directory four times, on new connections that the two workers share,
+    gives exactly two people their login."""
+    staff = {
+        "pierre.dupont": "pdupont",
+        "marie.martin": "mmartin3",
+        "gaelle.lheritier": "glheritier",
+        "jean-luc.nguyen": "jnguyen1",
+        "sophie.bernard": "sbernard12",
+    }
+    tmp = tmp_path_factory.mktemp("limit")
+    args = ("--directory", str(DEMO), "--workers", "2", "--directory-rate-limit", "2")
+    got: set[str] = set()
+    with serve(tmp, *args) as app:
+        wait_until(
+            lambda: app.log_text().count("Application startup complete") >= 2,
+            "both workers to be ready",
+        )
+        for _ in range(4):
+            for local, login in staff.items():
+                _, _, body = get(
+                    app, f"/mail/config-v1.1.xml?emailaddress={local}@ac-aix-marseille.fr"
+                )
+                if f"<username>{login}</username>".encode() in body:
+                    got.add(local)
+                else:
+                    assert b"<username>%EMAILLOCALPART%</username>" in body
+    assert len(got) == 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from autoconfig.usernames.ratelimit import RateLimit, client_key
+from autoconfig.usernames.ratelimit import RateLimit, SharedRateLimit, client_key
 from tests.fakes import Clock
 
 
@@ -124,3 +126,79 @@ def test_one_ipv6_network_is_one_client() -> None:
         limit, "2001:db8:1:2::2", people(2, start=1)
     ) == [True, True, False]
     assert admitted(limit, "2001:db8:1:3::1", people(1, start=9)) == [True]
+
+
+def shared_pair(
+    tmp_path: Path, limit: int, clock: Clock, **options: Any
+) -> tuple[RateLimit, RateLimit]:
+    """Two limits on one folder, as two workers of one server see it."""
+    return (
+        SharedRateLimit(limit, tmp_path, clock=clock, **options),
+        SharedRateLimit(limit, tmp_path, clock=clock, **options),
+    )
+
+
+def test_workers_share_one_limit(tmp_path: Path) -> None:
+    clock = Clock(0)
+    first, second = shared_pair(tmp_path, 3, clock)
+    try:
+        assert admitted(first, "a", people(2)) == [True, True]
+        assert admitted(second, "a", people(3)) == [True, True, True]  # two repeats, one new
+        assert admitted(second, "a", people(1, start=7)) == [False]
+        assert admitted(first, "a", people(1, start=8)) == [False]
+        assert admitted(first, "a", people(3)) == [True, True, True]  # still free
+        assert admitted(second, "b", people(1)) == [True]
+        clock.advance(60)
+        assert admitted(first, "a", people(3, start=20)) == [True, True, True]
+        assert admitted(second, "a", people(1, start=30)) == [False]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_shared_release_is_seen_by_the_other_worker(tmp_path: Path) -> None:
+    first, second = shared_pair(tmp_path, 1, Clock(0))
+    try:
+        assert admitted(first, "a", people(1)) == [True]
+        first.release("a", people(1)[0])  # nobody of that address in the directory
+        assert admitted(second, "a", people(1, start=5)) == [True]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_workers_racing_cannot_exceed_the_shared_limit(tmp_path: Path) -> None:
+    limits = [SharedRateLimit(30, tmp_path, clock=Clock(0)) for _ in range(4)]
+    results: list[bool] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def worker(n: int) -> None:
+        start.wait()
+        found = admitted(limits[n], "203.0.113.5", people(25, start=n * 25))
+        with lock:
+            results.extend(found)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for limit in limits:
+        limit.close()
+    assert results.count(True) == 30
+
+
+def test_a_full_shared_table_forgets_the_oldest_client(tmp_path: Path) -> None:
+    clock = Clock(0)
+    first, second = shared_pair(tmp_path, 1, clock, max_clients=2)
+    try:
+        assert admitted(first, "a", people(1)) == [True]
+        clock.advance(1)
+        assert admitted(first, "b", people(1)) == [True]
+        clock.advance(1)
+        assert admitted(second, "c", people(1)) == [True]  # never locked out; a is forgotten
+        assert admitted(second, "a", people(1, start=3)) == [True]
+    finally:
+        first.close()
+        second.close()
