@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,24 +93,31 @@ def _options_of(cls: type[Any], prefix: str) -> list[tuple[str, str, Decorator]]
     ]
 
 
+Group = tuple[str, list[tuple[str, str, Decorator]]]
+"""A group of options: its name, and ``(parameter, field, option)`` for each of them."""
+
+
 def _decorate(
     command: Callable[..., Any],
-    groups: Iterable[tuple[str, type[Any], list[tuple[str, str, Decorator]]]],
+    groups: list[Group],
     build: Callable[[dict[str, dict[str, Any]]], dict[str, Any]],
 ) -> Callable[..., Any]:
-    groups = list(groups)
+    """``command`` with the options of ``groups``; ``build`` turns their values (by group, by
+    field) into the command's arguments."""
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
-        values: dict[str, dict[str, Any]] = {}
-        for name, _cls, options in groups:
-            values[name] = {item: kwargs.pop(param) for param, item, _ in options}
+        values = {
+            name: {item: kwargs.pop(param) for param, item, _ in options}
+            for name, options in groups
+        }
         return command(**build(values), **kwargs)
 
-    for _name, _cls, options in reversed(groups):
+    decorated: Callable[..., Any] = wrapper
+    for _name, options in reversed(groups):
         for _param, _item, decorator in reversed(options):
-            wrapper = decorator(wrapper)
-    return wrapper
+            decorated = decorator(decorated)
+    return decorated
 
 
 def _settings(values: dict[str, dict[str, Any]]) -> Settings:
@@ -120,16 +127,16 @@ def _settings(values: dict[str, dict[str, Any]]) -> Settings:
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add every option of :class:`Settings`; the command receives them as ``settings``."""
-    groups = [
-        ("settings", Settings, _options_of(Settings, "")),
-        ("lookup", LookupSettings, _options_of(LookupSettings, "")),
+    groups: list[Group] = [
+        ("settings", _options_of(Settings, "")),
+        ("lookup", _options_of(LookupSettings, "")),
     ]
     return _decorate(command, groups, lambda v: {"settings": _settings(v)})
 
 
 def dataclass_options(cls: type[Any], name: str) -> Decorator:
     """Add the options of the settings class ``cls``; the command receives them as ``name``."""
-    groups = [(name, cls, _options_of(cls, f"{name}_"))]
+    groups: list[Group] = [(name, _options_of(cls, f"{name}_"))]
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         return _decorate(command, groups, lambda v: {name: cls.with_options(v[name])})
@@ -145,5 +152,5 @@ def profiles_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """Only ``--profiles``, for the commands that need no directory (``dns``, ``doctor``); the
     command receives ``settings`` all the same."""
     item, spec = next((i, s) for i, s in specs(Settings) if i.name == "profiles")
-    groups = [("settings", Settings, [("profiles", "profiles", option(item, spec, "profiles"))])]
+    groups: list[Group] = [("settings", [("profiles", "profiles", option(item, spec, "profiles"))])]
     return _decorate(command, groups, lambda v: {"settings": Settings.with_options(v["settings"])})

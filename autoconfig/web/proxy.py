@@ -64,10 +64,9 @@ class ClientAddress:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            peer = scope.get("client")
-            scope[CLIENT] = client_address(
-                peer[0] if peer else None,
-                Headers(scope=scope).getlist("x-forwarded-for"),
-                self.trusted,
-            )
+            client = scope.get("client")
+            peer = client[0] if client else None
+            # The headers are read only when a proxy may have written them.
+            forwarded = Headers(scope=scope).getlist("x-forwarded-for") if self.trusted else []
+            scope[CLIENT] = client_address(peer, forwarded, self.trusted)
         await self.app(scope, receive, send)
