@@ -77,6 +77,13 @@ class Outcome(StrEnum):
     """Not asked: the client reached its limit of looked-up logins."""
 
 
+UNANSWERED = frozenset(
+    {Outcome.TIMEOUT, Outcome.FAILED, Outcome.RESTING, Outcome.BUSY, Outcome.LIMITED}
+)
+"""The outcomes where the directory gave no answer about the person (down, slow, full, or the
+client over its limit): asking again a little later may give their login."""
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """One lookup: the entry (``None``: unknown or failed), where it came from, a short note, the

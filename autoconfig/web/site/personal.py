@@ -19,7 +19,7 @@ from autoconfig.errors import AddressError
 from autoconfig.formats import android
 from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Resolution, Service
-from autoconfig.usernames.bounded import Outcome
+from autoconfig.usernames.bounded import UNANSWERED
 from autoconfig.web.clients import MOBILECONFIG_PATH
 
 MAX_ECHO = 254
@@ -78,11 +78,6 @@ def check(provider: Provider, typed: str) -> FormError | None:
     except AddressError:
         return FormError.MALFORMED
     return None if parsed.domain in provider.domains else FormError.ELSEWHERE
-
-
-UNANSWERED = frozenset(
-    {Outcome.TIMEOUT, Outcome.FAILED, Outcome.RESTING, Outcome.BUSY, Outcome.LIMITED}
-)
 
 
 def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
