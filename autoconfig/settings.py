@@ -268,6 +268,18 @@ class LookupSettings(EnvSettings):
         ),
         (),
     )
+    rate_limit_dir: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR",
+            "Folder the per-client limit is kept in: every instance on this host that names the "
+            "same folder holds one limit with the others (default: each server its own).",
+            "--directory-rate-limit-dir",
+            Kind.PATH,
+            exists=True,
+            metavar="DIR",
+            show_default=False,
+        )
+    )
     shared_dir: Path | None = setting(
         Spec(
             "AUTOCONFIG_SHARED_DIR",

@@ -10,7 +10,11 @@ given the fallback or someone else's login is a wrong login.
    in one burst (target: all).
 3. ``enumerator``: one client (not exempt) asking for as many distinct people as it can for 60 s:
    how many distinct logins it obtained (target: at most 30 per started minute).
-4. ``cold-sqlite`` / ``cold-ldap``: 3,000 distinct people, 64 at a time, right after the service
+4. ``instances``: the enumerator against the production layout, two services naming one
+   ``--directory-rate-limit-dir``, half its connections on each (as Caddy's round robin spreads
+   them): the distinct logins of both together (target: the same ≤ 30 per started minute), and
+   their req/s against the one-service enumerator of the same run.
+5. ``cold-sqlite`` / ``cold-ldap``: 3,000 distinct people, 64 at a time, right after the service
    started (cold) and again (warm), with a SQLite directory of 1.2 million rows (built with
    ``autoconfig directory import``, kept in ``bench/out/cache/``) and with LDAP (slapd, 100,000
    entries); ``--directory-rate-limit 0``, so that the per-client limit refuses no one. Targets:
@@ -55,7 +59,14 @@ QUICK = {
     "people": 600,
     "rounds": 1,
 }
-SCENARIO_NAMES = ("school", "school-exempt", "enumerator", "cold-sqlite", "cold-ldap")
+SCENARIO_NAMES = (
+    "school",
+    "school-exempt",
+    "enumerator",
+    "instances",
+    "cold-sqlite",
+    "cold-ldap",
+)
 HIT = by_name("thunderbird-hit")
 EXEMPT = "127.0.0.0/8"
 EXEMPT_OPTION = "--directory-rate-limit-exempt"
@@ -106,6 +117,8 @@ class Found:
     notes: list[str] = field(default_factory=list)
     wrong: int = 0
     """Wrong logins in all the runs."""
+    enumerator_rps: float = 0.0
+    """The one-service enumerator's req/s: the baseline of ``instances``."""
 
     def run(self, name: str, setting: str, result: wrk.Result, figure: str) -> None:
         self.rows.append([name, setting, f"{result.requests:,}", *result.cells(), figure])
@@ -243,6 +256,7 @@ def enumerator(args: argparse.Namespace, work: Path, directory: Path, found: Fou
     logins = load.result.logins
     distinct = len(load.right)
     allowed = ENUMERATOR_PER_MINUTE * math.ceil(args.enumerator_duration / 60)
+    found.enumerator_rps = load.result.rps
     when = collections.Counter(at - int(load.started) for at in load.first_right.values())
     # The fallback is this client's due: only someone else's login is wrong here.
     result = dataclasses.replace(load.result, logins=dataclasses.replace(logins, fallback=0))
@@ -263,6 +277,61 @@ def enumerator(args: argparse.Namespace, work: Path, directory: Path, found: Fou
         "no one else's login",
         f"{distinct:,}, {result.logins.wrong} wrong",
         distinct <= allowed and result.logins.wrong == 0,
+    )
+
+
+def instances(args: argparse.Namespace, work: Path, directory: Path, found: Found) -> None:
+    """The enumerator's connections split over two services holding one limit in one folder."""
+    connections = max(1, args.enumerator_connections // 2)
+    half = args.csv_rows // 2
+    people = half - half % connections  # each thread its own people, each service its half
+    folder = work / "limit-folder"
+    folder.mkdir(exist_ok=True)
+    options = ["--directory", str(directory), "--directory-rate-limit-dir", str(folder)]
+    with ExitStack() as stack:
+        pair = [serve(f"ours-instance-{n}", args, work, options, stack) for n in (1, 2)]
+        for server in pair:
+            server.wait_answer("/healthz", limit=60)
+        time.sleep(1)
+        traffic = wrk.Traffic(
+            connections, args.enumerator_duration, connections, args.timeout, people
+        )
+        runs = [
+            wrk.Wrk(
+                HIT,
+                server.url,
+                work,
+                traffic,
+                name=f"instances-{n}",
+                plan=wrk.Plan((HIT,), first=n * half, bounded=False),
+            )
+            for n, server in enumerate(pair)
+        ]
+        loads = [run.finish() for run in runs]
+    distinct = sum(len(load.right) for load in loads)
+    allowed = ENUMERATOR_PER_MINUTE * math.ceil(args.enumerator_duration / 60)
+    wrong = 0
+    for n, load in enumerate(loads, 1):
+        logins = load.result.logins
+        result = dataclasses.replace(load.result, logins=dataclasses.replace(logins, fallback=0))
+        wrong += result.logins.wrong
+        found.run(
+            f"instances ({n} of 2)",
+            f"CSV, default limit, one --directory-rate-limit-dir; {connections} connections",
+            result,
+            f"{len(load.right):,} distinct logins obtained here",
+        )
+    together = sum(load.result.rps for load in loads)
+    if found.enumerator_rps:
+        found.note(
+            f"instances: {together:,.0f} req/s on both services together, "
+            f"{together / found.enumerator_rps:.2f} × the one-service enumerator"
+        )
+    found.target(
+        f"instances: ≤ {allowed} distinct logins in {args.enumerator_duration:g} s over both "
+        "services, no one else's login",
+        f"{distinct:,}, {wrong} wrong",
+        distinct <= allowed and wrong == 0,
     )
 
 
@@ -419,6 +488,7 @@ def run(args: argparse.Namespace, work: Path) -> report.Report:
             exempt=True,
         ),
         "enumerator": lambda: enumerator(args, work, directory, found),
+        "instances": lambda: instances(args, work, directory, found),
         "cold-sqlite": lambda: cold_sqlite(args, work, found),
         "cold-ldap": lambda: cold_ldap(args, work, found),
     }

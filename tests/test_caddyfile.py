@@ -345,3 +345,39 @@ def test_client_address_comes_from_caddy_never_from_the_client(tmp_path: Path) -
     assert "x-forwarded-for: 127.0.0.1\n" in seen
     assert "x-forwarded-proto: https\n" in seen
     assert "203.0.113.66" not in seen
+
+
+def test_one_limit_for_the_whole_deployment(tmp_path: Path) -> None:
+    """The production layout holds the documented figure: two instances of two workers behind
+    the Caddyfile (which spreads one client's requests over both), naming one
+    --directory-rate-limit-dir, give one client two people's logins in all with a limit of 2 —
+    not two per instance, not two per worker."""
+    from contextlib import ExitStack
+
+    from tests.caddy import run_caddy
+    from tests.conftest import DEMO
+    from tests.server.test_serve import STAFF
+    from tests.servers import serve
+
+    folder = tmp_path / "limit"
+    folder.mkdir()
+    args = (
+        *("--directory", str(DEMO), "--trusted-proxy", "127.0.0.1", "--workers", "2"),
+        *("--directory-rate-limit", "2", "--directory-rate-limit-dir", str(folder)),
+    )
+    got: set[str] = set()
+    with ExitStack() as stack:
+        apps = [stack.enter_context(serve(tmp_path, *args)) for _ in range(2)]
+        caddy = stack.enter_context(run_caddy(tmp_path, D, [app.port for app in apps]))
+        for _ in range(4):
+            for local, login in STAFF.items():
+                fetched = curl(
+                    caddy, f"https://autoconfig.{D}/mail/config-v1.1.xml?emailaddress={local}%40{D}"
+                )
+                if login_in(fetched) == login:
+                    got.add(local)
+                else:
+                    assert login_in(fetched) == "%EMAILLOCALPART%"
+        served = [app.log_text().count("endpoint=thunderbird") for app in apps]
+    assert all(served), served  # both instances answered
+    assert len(got) == 2

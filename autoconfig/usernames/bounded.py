@@ -119,10 +119,11 @@ class Lookups:
         self.budget = settings.timeout_ms / 1000
         self.cache = LookupCache(settings.hit_ttl, settings.miss_ttl, clock=clock)
         self.limit: RateLimit
-        if settings.shared_dir is not None and settings.rate_limit:
+        folder = settings.rate_limit_dir or settings.shared_dir
+        if folder is not None and settings.rate_limit:
             self.limit = SharedRateLimit(
                 settings.rate_limit,
-                settings.shared_dir,
+                folder,
                 exempt=settings.rate_limit_exempt,
                 clock=clock,
             )

@@ -19,8 +19,9 @@ refused for it. ``limit == 0`` turns the limit off.
 The workers of one ``autoconfig serve`` share one table (:class:`SharedRateLimit`, a small SQLite
 file in the folder the server gives them), so the figure holds for the instance, not per process;
 each worker remembers what it already knows (a person admitted, a client over its limit) and asks
-the file only about what is new. Behind Caddy, ``lb_policy ip_hash`` sends each client to one
-instance, so the figure holds for the deployment.
+the file only about what is new. The instances of one host that name the same folder
+(``--directory-rate-limit-dir``) share that table too, so behind the Caddyfile, which spreads the
+requests of one client over every instance, the figure holds for the deployment.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autoconfig.errors import ConfigError, Problem
 from autoconfig.settings import Network
 
 WINDOW = 60.0
@@ -149,22 +151,33 @@ class SharedRateLimit(RateLimit):
     ) -> None:
         super().__init__(limit, window, max_clients, exempt, clock)
         self.path = folder / SHARED_FILE
-        self._db = sqlite3.connect(
-            self.path, timeout=5, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, start REAL, seen REAL)"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS counted (client TEXT, address INTEGER,"
-            " PRIMARY KEY (client, address)) WITHOUT ROWID"
-        )
+        try:
+            self._db = self._open(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            problem = f"cannot keep the per-client limit in {folder}: {exc}"
+            raise ConfigError(
+                [Problem("AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR", "", problem)]
+            ) from None
         self._known: dict[tuple[str, int], float] = {}
         """(client, address) admitted here -> end of its window."""
         self._refused: dict[str, float] = {}
         """Client over its limit -> end of its window."""
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS clients (client TEXT PRIMARY KEY, start REAL, seen REAL)"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS counted (client TEXT, address INTEGER,"
+            " PRIMARY KEY (client, address)) WITHOUT ROWID"
+        )
+        # A folder kept across a reboot holds times of the previous boot's clock: forget them.
+        db.execute("DELETE FROM clients WHERE seen > ?", (self._clock(),))
+        db.execute("DELETE FROM counted WHERE client NOT IN (SELECT client FROM clients)")
+        return db
 
     def admit(self, client: str | None, address: str) -> bool:
         if not self._limited(client):
@@ -197,7 +210,7 @@ class SharedRateLimit(RateLimit):
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT start FROM clients WHERE client = ?", (key,)).fetchone()
-            if row is None or now - row[0] >= self.window:
+            if row is None or not 0 <= now - row[0] < self.window:
                 start = now
                 db.execute("DELETE FROM counted WHERE client = ?", (key,))
                 db.execute("INSERT OR REPLACE INTO clients VALUES (?, ?, ?)", (key, now, now))

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import DEMO, PIERRE
-from tests.servers import App, serve
+from tests.servers import App, run_command, serve
+from tests.tools import free_port, wait_until
 
 
 def get(app: App, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -87,34 +88,76 @@ def test_a_client_that_aborts_its_body_hurts_only_itself(server: App) -> None:
     assert get(server, f"/mail/config-v1.1.xml?emailaddress={PIERRE}")[0] == 200
 
 
-def test_two_workers_hold_one_limit(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from tests.tools import wait_until
+STAFF = {
+    "pierre.dupont": "pdupont",
+    "marie.martin": "mmartin3",
+    "gaelle.lheritier": "glheritier",
+    "jean-luc.nguyen": "jnguyen1",
+    "sophie.bernard": "sbernard12",
+}
 
+
+def logins_learnt(apps: list[App], rounds: int = 4) -> set[str]:
+    """Ask for each person of the demo directory ``rounds`` times, each request on a new
+    connection and on the next of ``apps`` in turn; the people whose own login came back."""
+    got: set[str] = set()
+    turn = 0
+    for _ in range(rounds):
+        for local, login in STAFF.items():
+            app = apps[turn % len(apps)]
+            turn += 1
+            _, _, body = get(app, f"/mail/config-v1.1.xml?emailaddress={local}@ac-aix-marseille.fr")
+            if f"<username>{login}</username>".encode() in body:
+                got.add(local)
+            else:
+                assert b"<username>%EMAILLOCALPART%</username>" in body
+    return got
+
+
+def ready(app: App, workers: int) -> None:
+    wait_until(
+        lambda: app.log_text().count("Application startup complete") >= workers,
+        f"{workers} workers to be ready",
+    )
+
+
+def test_two_workers_hold_one_limit(tmp_path_factory: pytest.TempPathFactory) -> None:
     """With --workers 2 the limit is the server's, not each worker's: asking each of the five
     people of the demo directory four times, on new connections that the two workers share,
     gives exactly two people their login."""
-    staff = {
-        "pierre.dupont": "pdupont",
-        "marie.martin": "mmartin3",
-        "gaelle.lheritier": "glheritier",
-        "jean-luc.nguyen": "jnguyen1",
-        "sophie.bernard": "sbernard12",
-    }
     tmp = tmp_path_factory.mktemp("limit")
     args = ("--directory", str(DEMO), "--workers", "2", "--directory-rate-limit", "2")
-    got: set[str] = set()
     with serve(tmp, *args) as app:
-        wait_until(
-            lambda: app.log_text().count("Application startup complete") >= 2,
-            "both workers to be ready",
-        )
-        for _ in range(4):
-            for local, login in staff.items():
-                _, _, body = get(
-                    app, f"/mail/config-v1.1.xml?emailaddress={local}@ac-aix-marseille.fr"
-                )
-                if f"<username>{login}</username>".encode() in body:
-                    got.add(local)
-                else:
-                    assert b"<username>%EMAILLOCALPART%</username>" in body
-    assert len(got) == 2
+        ready(app, 2)
+        assert len(logins_learnt([app])) == 2
+
+
+def test_instances_naming_one_folder_hold_one_limit(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The production layout: two instances of two workers each, as Caddy spreads one client's
+    requests over them. Naming the same --directory-rate-limit-dir, they hold one limit: two
+    people in all, not two per instance."""
+    folder = tmp_path_factory.mktemp("limit-folder")
+    args = ("--directory", str(DEMO), "--workers", "2", "--directory-rate-limit", "2")
+    shared = ("--directory-rate-limit-dir", str(folder))
+    with (
+        serve(tmp_path_factory.mktemp("first"), *args, *shared) as first,
+        serve(tmp_path_factory.mktemp("second"), *args, *shared) as second,
+    ):
+        ready(first, 2)
+        ready(second, 2)
+        assert len(logins_learnt([first, second])) == 2
+
+
+def test_a_limit_folder_that_cannot_be_written_stops_the_start(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("not-a-folder") / "file"
+    folder.write_text("")
+    result = run_command(
+        "serve", "--port", str(free_port()), "--directory-rate-limit-dir", str(folder)
+    )
+    assert result.returncode == 2
+    assert b"AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR" in result.stderr
+    assert b"Traceback" not in result.stderr

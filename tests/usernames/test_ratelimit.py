@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from autoconfig.errors import ConfigError
 from autoconfig.usernames.ratelimit import RateLimit, SharedRateLimit, client_key
 from tests.fakes import Clock
 
@@ -202,3 +203,36 @@ def test_a_full_shared_table_forgets_the_oldest_client(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_folder_kept_across_a_reboot_locks_nobody_out(tmp_path: Path) -> None:
+    """``--directory-rate-limit-dir`` may name a folder that outlives the boot whose (monotonic)
+    clock wrote it: the next boot's clock starts again near zero, and the old windows, far in its
+    future, must not hold their clients over the limit."""
+    before = SharedRateLimit(1, tmp_path, clock=Clock(10_000))
+    assert admitted(before, "a", people(2)) == [True, False]
+    before.close()
+    after = SharedRateLimit(1, tmp_path, clock=Clock(5))
+    try:
+        assert admitted(after, "a", people(1, start=7)) == [True]
+    finally:
+        after.close()
+
+
+def test_a_clock_that_went_back_starts_a_new_window(tmp_path: Path) -> None:
+    clock = Clock(100)
+    first, second = shared_pair(tmp_path, 1, clock)
+    try:
+        assert admitted(first, "a", people(2)) == [True, False]
+        clock.now = 40  # seen from a worker whose window memory knows nothing of client a
+        assert admitted(second, "a", people(1, start=5)) == [True]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_folder_the_limit_cannot_be_kept_in_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with pytest.raises(ConfigError, match="AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR"):
+        SharedRateLimit(1, not_a_folder)
