@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from autoconfig.errors import ConfigError, Problem
 from autoconfig.settings import Network
+from autoconfig.usernames.throttledlog import ThrottledLog
 
 WINDOW = 60.0
 IPV6_PREFIX = 64
@@ -44,6 +46,16 @@ MAX_CLIENTS = 20_000
 """Clients remembered at once (each with at most ``limit`` address hashes: about 3 KB for 30)."""
 SHARED_FILE = "ratelimit.sqlite"
 """The file the workers of one server share, in the folder it gives them."""
+LOCK_WAIT = 0.05
+"""Seconds a process waits for the shared file's write lock. A transaction takes microseconds, so
+only a stuck process (stopped, swapped out) holding it makes anyone wait that long; the event loop
+is then blocked no longer than this."""
+ALONE = 1.0
+"""Seconds a process counts on its own after it found the shared file locked, before trying it
+again: during that fault a client may get the figure once per process, never an error or a wait."""
+
+
+log = logging.getLogger(__name__)
 
 
 def address_hash(address: str) -> int:
@@ -162,9 +174,16 @@ class SharedRateLimit(RateLimit):
         """(client, address) admitted here -> end of its window."""
         self._refused: dict[str, float] = {}
         """Client over its limit -> end of its window."""
+        self._alone_until = float("-inf")
+        self._stuck = ThrottledLog(
+            log,
+            "per-client limit counted by each process alone: the shared file is locked "
+            "(a stuck process?)",
+            clock=clock,
+        )
 
     def _open(self, path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
         db.execute(
@@ -186,8 +205,16 @@ class SharedRateLimit(RateLimit):
         key, counted = client_key(client), address_hash(address)
         now = self._clock()
         with self._lock:
-            if self._known.get((key, counted), 0.0) > now:
-                return True
+            shared = self._admit_here(key, counted, now)
+        # None: the shared file cannot be asked now; this process counts alone meanwhile.
+        return super().admit(client, address) if shared is None else shared
+
+    def _admit_here(self, key: str, counted: int, now: float) -> bool | None:
+        if self._known.get((key, counted), 0.0) > now:
+            return True
+        if now < self._alone_until:
+            return None
+        try:
             if self._refused.get(key, 0.0) > now:
                 # Over its limit: only a person already counted (maybe by another worker) is free.
                 found = self._db.execute(
@@ -195,15 +222,20 @@ class SharedRateLimit(RateLimit):
                 ).fetchone()
                 return found is not None
             admitted, window_end = self._admit_shared(key, counted, now)
-            if len(self._known) >= self.max_clients * 4:
-                self._known.clear()
-            if len(self._refused) >= self.max_clients:
-                self._refused.clear()
-            if admitted:
-                self._known[(key, counted)] = window_end
-            else:
-                self._refused[key] = window_end
-            return admitted
+        except sqlite3.OperationalError as exc:  # locked by a stuck process, or a disk error
+            self._alone_until = now + ALONE
+            self._stuck.problem(type(exc).__name__)
+            return None
+        self._stuck.ok()
+        if len(self._known) >= self.max_clients * 4:
+            self._known.clear()
+        if len(self._refused) >= self.max_clients:
+            self._refused.clear()
+        if admitted:
+            self._known[(key, counted)] = window_end
+        else:
+            self._refused[key] = window_end
+        return admitted
 
     def _admit_shared(self, key: str, counted: int, now: float) -> tuple[bool, float]:
         db = self._db
@@ -255,9 +287,16 @@ class SharedRateLimit(RateLimit):
             return
         assert client is not None
         key, counted = client_key(client), address_hash(address)
+        super().release(client, address)
         with self._lock:
             self._known.pop((key, counted), None)
-            self._db.execute("DELETE FROM counted WHERE client = ? AND address = ?", (key, counted))
+            try:
+                self._db.execute(
+                    "DELETE FROM counted WHERE client = ? AND address = ?", (key, counted)
+                )
+            except sqlite3.OperationalError as exc:
+                # Counted one too many for the window at worst; never a failed request.
+                self._stuck.problem(type(exc).__name__)
 
     def close(self) -> None:
         self._db.close()

@@ -161,3 +161,33 @@ def test_a_limit_folder_that_cannot_be_written_stops_the_start(
     assert result.returncode == 2
     assert b"AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_a_stuck_holder_of_the_limit_file_costs_no_login(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Another instance stopped in the middle of its transaction on the shared limit file (here a
+    connection that holds its write lock): every known person still gets their own login, no
+    request fails, and the log says the limit is counted per process meanwhile."""
+    import sqlite3
+
+    from autoconfig.usernames.ratelimit import SHARED_FILE
+
+    folder = tmp_path_factory.mktemp("stuck-folder")
+    args = ("--directory", str(DEMO), "--workers", "2", "--directory-rate-limit-dir", str(folder))
+    with serve(tmp_path_factory.mktemp("stuck"), *args) as app:
+        ready(app, 2)
+        stuck = sqlite3.connect(folder / SHARED_FILE, isolation_level=None)
+        stuck.execute("BEGIN IMMEDIATE")
+        try:
+            for local, login in STAFF.items():
+                status, _, body = get(
+                    app, f"/mail/config-v1.1.xml?emailaddress={local}@ac-aix-marseille.fr"
+                )
+                assert status == 200
+                assert f"<username>{login}</username>".encode() in body
+        finally:
+            stuck.execute("ROLLBACK")
+            stuck.close()
+        wait_until(lambda: "shared file is locked" in app.log_text(), "the log line")
+        assert "Traceback" not in app.log_text()

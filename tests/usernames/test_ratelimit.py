@@ -236,3 +236,37 @@ def test_a_folder_the_limit_cannot_be_kept_in_is_a_clear_error(tmp_path: Path) -
     not_a_folder.write_text("")
     with pytest.raises(ConfigError, match="AUTOCONFIG_DIRECTORY_RATE_LIMIT_DIR"):
         SharedRateLimit(1, not_a_folder)
+
+
+def test_a_stuck_process_holding_the_shared_file_blocks_no_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stopped in the middle of its transaction keeps the file's write lock: the others
+    wait for it at most LOCK_WAIT, then count on their own for ALONE seconds (the limit still
+    holds per process), say so in the log, and go back to the file once it is free."""
+    import sqlite3
+
+    from autoconfig.usernames.ratelimit import ALONE, SHARED_FILE
+
+    clock = Clock(0)
+    first = SharedRateLimit(2, tmp_path, clock=clock)
+    stuck = sqlite3.connect(tmp_path / SHARED_FILE, isolation_level=None)
+    stuck.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level("WARNING"):
+            assert admitted(first, "a", people(3)) == [True, True, False]
+        assert "shared file is locked" in caplog.text
+        assert "@" not in caplog.text
+        first.release("a", people(1)[0])  # cannot reach the file either: no error
+    finally:
+        stuck.execute("ROLLBACK")
+        stuck.close()
+    clock.advance(ALONE)
+    second = SharedRateLimit(2, tmp_path, clock=clock)
+    try:
+        # Back on the file, which counted nothing during the fault.
+        assert admitted(first, "a", people(2, start=10)) == [True, True]
+        assert admitted(second, "a", people(1, start=20)) == [False]
+    finally:
+        first.close()
+        second.close()
