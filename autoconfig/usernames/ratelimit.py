@@ -46,6 +46,9 @@ MAX_CLIENTS = 20_000
 """Clients remembered at once (each with at most ``limit`` address hashes: about 3 KB for 30)."""
 SHARED_FILE = "ratelimit.sqlite"
 """The file the workers of one server share, in the folder it gives them."""
+CLOCK_SLACK = 1.0
+"""A window that starts more than this after now was written under another clock (a previous boot):
+a new window starts."""
 LOCK_WAIT = 0.05
 """Seconds a process waits for the shared file's write lock. A transaction takes microseconds, so
 only a stuck process (stopped, swapped out) holding it makes anyone wait that long; the event loop
@@ -240,9 +243,12 @@ class SharedRateLimit(RateLimit):
     def _admit_shared(self, key: str, counted: int, now: float) -> tuple[bool, float]:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
+        # Read once the lock is held: a time read before could be older than the window another
+        # process has just started, and pass for a clock gone back.
+        now = max(now, self._clock())
         try:
             row = db.execute("SELECT start FROM clients WHERE client = ?", (key,)).fetchone()
-            if row is None or not 0 <= now - row[0] < self.window:
+            if row is None or now - row[0] >= self.window or row[0] - now > CLOCK_SLACK:
                 start = now
                 db.execute("DELETE FROM counted WHERE client = ?", (key,))
                 db.execute("INSERT OR REPLACE INTO clients VALUES (?, ?, ?)", (key, now, now))

@@ -270,3 +270,19 @@ def test_a_stuck_process_holding_the_shared_file_blocks_no_one(
     finally:
         first.close()
         second.close()
+
+
+def test_a_time_read_just_before_another_process_started_the_window_is_the_same_window(
+    tmp_path: Path,
+) -> None:
+    """Found by bench/run limits (31 logins in a minute with a limit of 30): a worker reads the
+    time, another starts the client's window a moment later, then the first gets the lock. Its
+    time, a little before the window's start, must not pass for a clock gone back."""
+    first = SharedRateLimit(1, tmp_path, clock=Clock(100.0))
+    late = SharedRateLimit(1, tmp_path, clock=Clock(99.9))
+    try:
+        assert admitted(first, "a", people(1)) == [True]
+        assert admitted(late, "a", people(1, start=5)) == [False]
+    finally:
+        first.close()
+        late.close()
