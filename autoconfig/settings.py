@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ def _from_text(spec: Spec, text: str, default: Any, problems: list[Problem]) -> 
         number = int if spec.kind is Kind.INT else float
         try:
             value = number(text)
-            if value < 0:
+            if not math.isfinite(value) or value < 0:
                 raise ValueError
         except ValueError:
             what = "whole number" if spec.kind is Kind.INT else "number"

@@ -62,3 +62,10 @@ def test_every_bad_value_is_reported() -> None:
         "AUTOCONFIG_LDAP_TIMEOUT: '1s' is not a number >= 0",
         "AUTOCONFIG_TRUSTED_PROXIES: 'proxy' is not an IP address or network (expected e.g. 10.0.0.0/8)",
     ]
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "1e999"])
+def test_numbers_that_are_not_finite_are_refused(text: str) -> None:
+    """``nan`` passes every range comparison: a time-out of nan made every lookup fail."""
+    with pytest.raises(ConfigError, match="AUTOCONFIG_LDAP_TIMEOUT"):
+        Settings.from_env({"AUTOCONFIG_LDAP_TIMEOUT": text})

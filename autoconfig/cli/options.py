@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ def _networks(
     return networks
 
 
+class FiniteRange(click.FloatRange):
+    """A number within the range; ``nan`` and ``inf``, which every comparison lets through, are
+    refused (a time-out of ``nan`` made every lookup fail, and ``doctor`` hang)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def _type(spec: Spec) -> Any:
     if spec.kind is Kind.INT:
         return click.IntRange(
@@ -48,7 +60,7 @@ def _type(spec: Spec) -> Any:
             int(spec.high) if spec.high is not None else None,
         )
     if spec.kind is Kind.FLOAT:
-        return click.FloatRange(spec.low, spec.high)
+        return FiniteRange(spec.low, spec.high)
     if spec.kind is Kind.PATH:
         return click.Path(path_type=Path, dir_okay=not spec.file, exists=spec.exists)
     if spec.kind is Kind.CHOICE:

@@ -159,3 +159,27 @@ def test_serve_refuses_a_directory_without_its_columns_before_starting(
     result = runner("serve", "--directory", str(bad), "--port", "1")
     assert result.exit_code == 3
     assert "lacks the column(s) email, login" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "--ldap-timeout", "nan"),
+        ("check", "--ldap-timeout", "inf"),
+        ("serve", "--ldap-timeout", "nan"),
+        ("doctor", "--timeout", "nan", "ac-aix-marseille.fr"),
+    ],
+)
+def test_numbers_that_are_not_finite_are_usage_errors(
+    runner: Invoke, args: tuple[str, ...]
+) -> None:
+    result = runner(*args)
+    assert result.exit_code == 2
+    assert "finite" in result.output or "range" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_time_out_of_nan_in_the_environment_is_refused(runner: Invoke) -> None:
+    result = runner("check", env={"AUTOCONFIG_LDAP_TIMEOUT": "nan"})
+    assert result.exit_code == 2
+    assert "finite" in result.output
