@@ -73,13 +73,23 @@ def cli() -> None:
 
 @cli.command()
 @settings_options
-def check(settings: Settings) -> None:
-    """Validate the profiles (and the directory), listing every problem at once."""
+@click.option(
+    "--connect",
+    is_flag=True,
+    help="Also bind to the LDAP directory and run one test search (exit 3 when that fails).",
+)
+def check(settings: Settings, connect: bool) -> None:
+    """Validate the profiles, the signing files and the directory, listing every problem at once."""
     with Service.load(settings) as service:
         for provider in service.catalog:
             click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
         if service.directory is not None:
-            click.echo(f"ok: directory: {service.directory.description}")
+            probe = getattr(service.directory, "probe", None)
+            if connect and probe is not None:
+                probe()
+                click.echo(f"ok: directory: {service.directory.description}: bound and searched")
+            else:
+                click.echo(f"ok: directory: {service.directory.description}")
 
 
 @cli.command()

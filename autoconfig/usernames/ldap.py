@@ -115,6 +115,25 @@ class LdapDirectory:
         connection, _ = self._acquire()
         self._release(connection)
 
+    def probe(self) -> None:
+        """Connect and bind afresh (a pooled connection would hide a changed password), then
+        read the base entry: :class:`DirectoryError` saying why when any step fails."""
+        connection, _ = self._acquire(fresh=True)
+        try:
+            connection.search(
+                self.url.base, "(objectClass=*)", search_scope=BASE, attributes=[], size_limit=1
+            )
+        except (LDAPException, OSError) as exc:
+            self._discard(connection)
+            raise DirectoryError(f"LDAP test search failed: {type(exc).__name__}") from exc
+        code = (connection.result or {}).get("result")
+        if code != SUCCESS:
+            self._discard(connection)
+            raise DirectoryError(
+                f"LDAP test search of {self.url.base!r} failed: {_description(connection)}"
+            )
+        self._release(connection)
+
     def _search(self, connection: Connection, address: Address) -> Entry | None:
         connection.search(
             self.url.base,
@@ -147,11 +166,12 @@ class LdapDirectory:
             return None
         return Entry(login, name or None)
 
-    def _acquire(self) -> tuple[Connection, bool]:
-        try:
-            return self._pool.get_nowait(), True
-        except queue.Empty:
-            pass
+    def _acquire(self, fresh: bool = False) -> tuple[Connection, bool]:
+        if not fresh:
+            try:
+                return self._pool.get_nowait(), True
+            except queue.Empty:
+                pass
         # A new Server each time: ldap3 marks an address that once failed as unusable for a while,
         # which would delay recovery when the directory comes back.
         server = Server(
@@ -184,7 +204,7 @@ class LdapDirectory:
             self._discard(connection)
             if isinstance(exc, DirectoryError):
                 raise
-            raise DirectoryError(f"LDAP connection failed: {exc}") from exc
+            raise DirectoryError(f"LDAP connection failed: {exc}{_tls_hint(exc)}") from exc
         return connection, False
 
     def _release(self, connection: Connection) -> None:
@@ -206,6 +226,17 @@ class LdapDirectory:
                 self._discard(self._pool.get_nowait())
             except queue.Empty:
                 return
+
+
+def _tls_hint(exc: BaseException) -> str:
+    """A hint for a refused certificate: the usual causes, and the option that fixes the first."""
+    text = f"{exc} {exc.__cause__ or ''}".casefold()
+    if isinstance(exc, ssl.SSLError) or "certificate" in text or "hostname" in text:
+        return (
+            " (the server's certificate was refused: is it issued by a CA of --ldap-ca-file, "
+            "and does it name the URL's host?)"
+        )
+    return ""
 
 
 def _description(connection: Connection) -> str:

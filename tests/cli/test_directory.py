@@ -236,3 +236,27 @@ def test_every_directory_option_is_documented(spec: Any) -> None:
     if spec.option is not None:
         assert f"`{spec.option} " in readme or f"`{spec.option}`" in readme, spec.option
     assert f"`{spec.env}`" in readme, spec.env
+
+
+@pytest.mark.parametrize(
+    ("password", "code", "said"),
+    [
+        (BIND_PASSWORD, 0, "(bound as a service account): bound and searched"),
+        ("wrong-password", 3, "error: LDAP bind failed: invalidCredentials"),
+    ],
+)
+def test_check_connect_binds_and_searches(
+    run: Run, ldap_env: dict[str, str], password: str, code: int, said: str
+) -> None:
+    status, out, err = run(
+        "check", "--connect", env={**ldap_env, "AUTOCONFIG_LDAP_PASSWORD": password}
+    )
+    assert status == code, err
+    assert said in out + err
+    assert password not in out + err
+
+
+def test_check_without_connect_does_not_bind(run: Run, ldap_env: dict[str, str]) -> None:
+    code, out, _ = run("check", env={**ldap_env, "AUTOCONFIG_LDAP_PASSWORD": "wrong-password"})
+    assert code == 0
+    assert "bound and searched" not in out
