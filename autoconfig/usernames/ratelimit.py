@@ -49,6 +49,9 @@ SHARED_FILE = "ratelimit.sqlite"
 CLOCK_SLACK = 1.0
 """A window that starts more than this after now was written under another clock (a previous boot):
 a new window starts."""
+OPEN_WAIT = 10.0
+"""Seconds a starting process waits for the file: the workers open it at the same moment, and
+setting it up takes the write lock."""
 LOCK_WAIT = 0.05
 """Seconds a process waits for the shared file's write lock. A transaction takes microseconds, so
 only a stuck process (stopped, swapped out) holding it makes anyone wait that long; the event loop
@@ -186,7 +189,7 @@ class SharedRateLimit(RateLimit):
         )
 
     def _open(self, path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=OPEN_WAIT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
         db.execute(
@@ -199,6 +202,8 @@ class SharedRateLimit(RateLimit):
         # A folder kept across a reboot holds times of the previous boot's clock: forget them.
         db.execute("DELETE FROM clients WHERE seen > ?", (self._clock(),))
         db.execute("DELETE FROM counted WHERE client NOT IN (SELECT client FROM clients)")
+        # Set up: from now on a request waits for the lock only briefly (see LOCK_WAIT).
+        db.execute(f"PRAGMA busy_timeout = {round(LOCK_WAIT * 1000)}")
         return db
 
     def admit(self, client: str | None, address: str) -> bool:

@@ -286,3 +286,22 @@ def test_a_time_read_just_before_another_process_started_the_window_is_the_same_
     finally:
         first.close()
         late.close()
+
+
+def test_workers_opening_the_file_together_all_start(tmp_path: Path) -> None:
+    """Found by CI: the workers of a server open the shared file at the same moment, and setting
+    it up takes the write lock; a start must wait for it, not fail as a request would."""
+    import sqlite3
+
+    from autoconfig.usernames.ratelimit import SHARED_FILE
+
+    SharedRateLimit(1, tmp_path).close()
+    holder = sqlite3.connect(tmp_path / SHARED_FILE, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    timer = threading.Timer(0.3, lambda: holder.execute("ROLLBACK"))
+    timer.start()
+    try:
+        SharedRateLimit(1, tmp_path).close()  # waits for the holder, then opens
+    finally:
+        timer.join()
+        holder.close()
