@@ -27,6 +27,34 @@ DEMO = demo_directory()
 ACADEMIE = "ac-aix-marseille.fr"
 PIERRE = "pierre.dupont@ac-aix-marseille.fr"
 PIERRE_LOGIN = "pdupont"
+DEMO_STAFF = {
+    "pierre.dupont": "pdupont",
+    "marie.martin": "mmartin3",
+    "gaelle.lheritier": "glheritier",
+    "jean-luc.nguyen": "jnguyen1",
+    "sophie.bernard": "sbernard12",
+}
+"""The people of the demo directory (local part -> login)."""
+
+
+def logins_learnt(username_of: Callable[[str, int], str], rounds: int = 4) -> set[str]:
+    """What an enumerator learns: asks for each person of the demo directory ``rounds`` times
+    (``username_of(address, turn)`` gives the ``<username>`` of the autoconfig answer for the
+    ``turn``-th request); the people whose own login came back. Every other answer must carry the
+    generic placeholder, never someone else's login."""
+    got: set[str] = set()
+    turn = 0
+    for _ in range(rounds):
+        for local, login in DEMO_STAFF.items():
+            username = username_of(f"{local}@{ACADEMIE}", turn)
+            turn += 1
+            if username == login:
+                got.add(local)
+            else:
+                assert username == "%EMAILLOCALPART%", (local, username)
+    return got
+
+
 FALLBACK = TESTS / "data" / "fallback"
 """A fictional académie whose login rule is ``unknown = "fallback"`` (``ac-lyon.example``), and
 its directory listing one person."""
