@@ -94,8 +94,16 @@ def curl(
 
 
 @contextmanager
-def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Caddy]:
-    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet."""
+def run_caddy(
+    tmp: Path,
+    domain: str,
+    upstreams: Sequence[int],
+    *,
+    http_port: int | None = None,
+    https_port: int | None = None,
+) -> Iterator[Caddy]:
+    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet, on
+    the given ports of 127.0.0.1 (free ones by default)."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
@@ -107,7 +115,13 @@ def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Cadd
         "}\n",
         encoding="utf-8",
     )
-    caddy = Caddy(domain, free_port(), free_port(), tmp / "data", tmp / "caddy.log")
+    caddy = Caddy(
+        domain,
+        http_port or free_port(),
+        https_port or free_port(),
+        tmp / "data",
+        tmp / "caddy.log",
+    )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp),
