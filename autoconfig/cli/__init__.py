@@ -140,6 +140,16 @@ def render_autodiscover(settings: Settings, address: str) -> None:
     _rendered(settings, answer)
 
 
+@render.command("pacc")
+@settings_options
+@click.argument("domain")
+def render_pacc(settings: Settings, domain: str) -> None:
+    """The PACC document of DOMAIN, as https://ua-auto-config.DOMAIN/.well-known/user-agent-
+    configuration.json serves it (the bytes whose digest `autoconfig dns` prints)."""
+    with Service.load(settings) as service:
+        write(service.pacc(Query(host=domain)).rendered.body)
+
+
 @render.command("mobileconfig")
 @settings_options
 @click.option("--signed", is_flag=True, help="Sign the profile (needs --signing-cert).")
