@@ -5,8 +5,10 @@ The mail declaration names the servers; the person comes in through two assets i
 as Apple's schema has it: a ``com.apple.asset.useridentity`` (address, full name) and a
 ``com.apple.asset.credential.userpassword`` whose ``Reference.DataURL`` is where the MDM serves
 the ``com.apple.credential.usernameandpassword`` document (the login, never a password here: Mail
-asks for it). Each value the MDM knows per person is its variable (:mod:`.mdm`). The output is one
-JSON object: the three declarations, and the credential document for the MDM to host.
+asks for it). Each value the MDM knows per person is its variable (:mod:`.mdm`). When the profile
+declares them, ``com.apple.configuration.account.caldav`` and ``.carddav`` declarations follow,
+with the same credential. The output is one JSON object: the declarations, and the credential
+document for the MDM to host.
 
 Neither format supports OAuth; the declaration has no TLS key (Mail negotiates it), so the port
 says which: 993/465 implicit TLS, 143/587 STARTTLS. Identifiers are the provider's reverse-DNS
@@ -20,10 +22,12 @@ import json
 from typing import Any
 
 from autoconfig.formats import Rendered, mdm
-from autoconfig.model import Auth, Provider, Server
+from autoconfig.model import Auth, DavServer, Provider, Server
 
 MEDIA_TYPE = "application/json"
 MAIL = "com.apple.configuration.account.mail"
+CALDAV = "com.apple.configuration.account.caldav"
+CARDDAV = "com.apple.configuration.account.carddav"
 IDENTITY = "com.apple.asset.useridentity"
 CREDENTIAL = "com.apple.asset.credential.userpassword"
 CREDENTIAL_DATA = "com.apple.credential.usernameandpassword"
@@ -49,6 +53,16 @@ def _server(server: Server, credential: str) -> dict[str, Any]:
     }
 
 
+def _dav(provider: Provider, server: DavServer, credential: str) -> dict[str, Any]:
+    return {
+        "VisibleName": provider.short_name.default,
+        "HostName": server.host,
+        "Port": server.port,
+        "Path": server.path,
+        "AuthenticationCredentialsAssetReference": credential,
+    }
+
+
 def declarations(provider: Provider, vendor: mdm.Vendor) -> dict[str, Any]:
     """The declarations of ``provider``'s mail account, with ``vendor``'s variables."""
     person = mdm.person(provider, vendor)
@@ -69,12 +83,17 @@ def declarations(provider: Provider, vendor: mdm.Vendor) -> dict[str, Any]:
         "IncomingServer": {"ServerType": "IMAP", **_server(provider.imap, ids["credential"])},
         "OutgoingServer": _server(provider.smtp, ids["credential"]),
     }
+    found = [
+        _declaration(IDENTITY, ids["identity"], identity),
+        _declaration(CREDENTIAL, ids["credential"], credential),
+        _declaration(MAIL, ids["mail"], mail),
+    ]
+    for kind, server in ((CALDAV, provider.caldav), (CARDDAV, provider.carddav)):
+        if server is not None:
+            ident = f"{prefix}.autoconfig.{kind.rsplit('.', 1)[1]}"
+            found.append(_declaration(kind, ident, _dav(provider, server, ids["credential"])))
     return {
-        "declarations": [
-            _declaration(IDENTITY, ids["identity"], identity),
-            _declaration(CREDENTIAL, ids["credential"], credential),
-            _declaration(MAIL, ids["mail"], mail),
-        ],
+        "declarations": found,
         "credential": {"type": CREDENTIAL_DATA, "document": {"UserName": person.login}},
     }
 

@@ -40,6 +40,7 @@ def test_golden(golden: Golden, provider: Provider, vendor: mdm.Vendor) -> None:
 def test_declarations_pass_apple_schemas(provider: Provider, vendor: mdm.Vendor) -> None:
     variants = [
         provider,
+        replace(provider, caldav=None, carddav=None),
         replace(provider, imap=replace(provider.imap, port=143, security=Security.STARTTLS)),
         replace(provider, smtp=replace(provider.smtp, auth=Auth.PASSWORD_ENCRYPTED)),
     ]
@@ -127,3 +128,21 @@ def test_server_tokens_change_exactly_with_the_payload(service: Service) -> None
         assert before[kind]["ServerToken"] == again[kind]["ServerToken"]
     assert before[ddm.MAIL]["ServerToken"] != moved[ddm.MAIL]["ServerToken"]
     assert before[ddm.IDENTITY]["ServerToken"] == moved[ddm.IDENTITY]["ServerToken"]
+
+
+def test_calendar_and_contacts_follow_when_declared(service: Service) -> None:
+    provider = service.catalog.lookup("example.org")
+    assert provider.caldav is not None
+    assert provider.carddav is not None
+    declarations = by_type(bundle(provider, mdm.Vendor.JAMF))
+    credential = declarations[ddm.CREDENTIAL]["Identifier"]
+    for kind, server in ((ddm.CALDAV, provider.caldav), (ddm.CARDDAV, provider.carddav)):
+        payload = declarations[kind]["Payload"]
+        assert (payload["HostName"], payload["Port"], payload["Path"]) == (
+            server.host,
+            server.port,
+            server.path,
+        )
+        assert payload["AuthenticationCredentialsAssetReference"] == credential
+    bare = by_type(bundle(replace(provider, caldav=None, carddav=None), mdm.Vendor.JAMF))
+    assert set(bare) == {ddm.IDENTITY, ddm.CREDENTIAL, ddm.MAIL}
