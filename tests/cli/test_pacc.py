@@ -62,3 +62,9 @@ def test_render_pacc_for_a_profile_without_it_is_a_clear_error(runner: Invoke) -
     assert result.exit_code == 5
     assert "does not offer PACC" in result.stderr
     assert result.stdout == ""
+
+
+def test_dns_points_the_pacc_host_like_the_others(runner: Invoke) -> None:
+    zone = runner("dns", "example.org", "--cname", "front.example.org").stdout
+    for host in ("autoconfig", "autodiscover", "ua-auto-config"):
+        assert re.search(rf"\n{host}\.example\.org\. +3600 IN CNAME front\.example\.org\.\n", zone)
