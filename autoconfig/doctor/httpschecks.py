@@ -261,7 +261,7 @@ def pacc_check(
         return (
             Status.FAIL,
             f"Content-Type {fetched.content_type!r} (expected {pacc.MEDIA_TYPE})",
-            "",
+            "is the ua-auto-config site forwarding the document to the service (Caddyfile)?",
         )
     if fetched.body != expected:
         return Status.FAIL, "the served bytes differ from the profile's document", CONTENT_HINT
