@@ -130,6 +130,17 @@ class LoginPolicy:
     template: str
     unknown: Unknown = Unknown.ASK
     name: Localized = DEFAULT_LOGIN_NAME
+    address_accepted: bool = False
+    """The provider's servers also accept the whole address as login (``login.address_accepted``):
+    what formats without a username field (PACC) need."""
+
+    @property
+    def address_is_a_login(self) -> bool:
+        """True when a client that logs in with the address gets in: the servers accept it, or
+        the rule's login is the address itself."""
+        return self.address_accepted or (
+            self.source is LoginSource.TEMPLATE and self.template == "%EMAILADDRESS%"
+        )
 
     def expand(self, address: Address) -> str:
         """The template with its placeholders replaced for ``address``."""
@@ -308,6 +319,8 @@ class Provider:
     guide: Guide | None = None
     source: str = field(default="", compare=False)
     dns: DnsPolicy = field(default_factory=DnsPolicy)
+    pacc: bool = False
+    """Serve PACC (``[pacc] enabled``): the JSON at ``ua-auto-config.<domain>`` and its DNS digest."""
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from autoconfig import address, profiles
-from autoconfig.errors import ConfigError, Problem, RequestError
-from autoconfig.formats import Rendered, mobileconfig, thunderbird
+from autoconfig.errors import ConfigError, Problem, RequestError, UnknownDomainError
+from autoconfig.formats import Rendered, mobileconfig, pacc, thunderbird
 from autoconfig.formats import autodiscover as autodiscover_format
 from autoconfig.model import Account, Found, LoginSource, Provider
 from autoconfig.settings import Settings
@@ -216,6 +216,18 @@ class Service:
             return Answer(autodiscover_format.v2_invalid_protocol(), status=400)
         provider, _ = self.locate(query)
         return Answer(autodiscover_format.v2_pointer(provider), provider)
+
+    def pacc(self, query: Query) -> Answer:
+        """The PACC document of the provider of ``query`` (by its host, or its address's
+        domain): the same bytes for everyone, those ``autoconfig dns`` digests. A provider that
+        does not offer PACC is not found (:class:`UnknownDomainError`, HTTP 404)."""
+        provider, _ = self.locate(query)
+        if not provider.pacc:
+            raise UnknownDomainError(
+                f"the profile of {provider.id!r} does not offer PACC (expected [pacc] enabled = true)"
+            )
+        rendered = self.renders.get(("pacc", provider.id), lambda: pacc.render(provider))
+        return Answer(rendered, provider)
 
     async def mobileconfig(self, query: Query, signed: bool) -> Answer:
         """The Apple profile for the address of ``query``, signed or not. An address is required:

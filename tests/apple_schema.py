@@ -126,3 +126,92 @@ def problems(profile: Any) -> list[str]:
         if duplicates:
             found.append(f"{name} values are not unique: {duplicates}")
     return found
+
+
+# Declarative device management: declarations (JSON) against tests/apple_schemas/declarative/.
+
+DECLARATIVE = SCHEMAS / "declarative"
+MAX_OCTETS = 64
+"""Apple's limit for an ``Identifier`` and a ``ServerToken`` (declarationbase.yaml)."""
+
+
+@cache
+def declaration_schema(name: str) -> Keys:
+    """The ``payloadkeys`` of one declarative schema file, by key name."""
+    with (DECLARATIVE / f"{name}.yaml").open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {entry["key"]: entry for entry in data["payloadkeys"]}
+
+
+def declaration_types() -> set[str]:
+    return {p.stem for p in DECLARATIVE.glob("*.yaml") if p.stem != "declarationbase"}
+
+
+def _references(where: str, keys: Keys, data: Any, found: list[tuple[str, str, list[str]]]) -> None:
+    """Every asset reference in ``data``: (where, the identifier named, the asset types allowed)."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        spec = keys.get(key)
+        if spec is None:
+            continue
+        if "assettypes" in spec and isinstance(value, str):
+            found.append((f"{where}.{key}", value, spec["assettypes"]))
+        if spec.get("subkeys") and spec["type"] == "<dictionary>":
+            _references(f"{where}.{key}", {s["key"]: s for s in spec["subkeys"]}, value, found)
+
+
+def declaration_problems(declarations: Any) -> list[str]:
+    """Every way a list of declarations departs from Apple's schemas: each declaration's base keys
+    and payload, identifiers unique and at most 64 octets, and every asset reference naming a
+    declaration of the list of an allowed asset type."""
+    found: list[str] = []
+    if not isinstance(declarations, list) or not declarations:
+        return ["the declarations are not a non-empty list"]
+    by_id: dict[str, str] = {}
+    references: list[tuple[str, str, list[str]]] = []
+    known = declaration_types()
+    for i, declaration in enumerate(declarations):
+        where = f"declarations[{i}]"
+        if not isinstance(declaration, dict):
+            found.append(f"{where}: is not a dictionary")
+            continue
+        base = {k: v for k, v in declaration.items()}
+        _dictionary(where, declaration_schema("declarationbase"), base, found)
+        for key in ("Identifier", "ServerToken"):
+            value = declaration.get(key)
+            if isinstance(value, str) and len(value.encode()) > MAX_OCTETS:
+                found.append(f"{where}.{key}: {len(value.encode())} octets (at most {MAX_OCTETS})")
+        kind = declaration.get("Type")
+        if kind not in known:
+            found.append(f"{where}: Type {kind!r} has no schema here (known: {sorted(known)})")
+            continue
+        ident = declaration.get("Identifier")
+        if isinstance(ident, str):
+            if ident in by_id:
+                found.append(f"{where}: Identifier {ident!r} is used twice")
+            by_id[ident] = kind
+        payload = declaration.get("Payload")
+        if isinstance(payload, dict):
+            _dictionary(f"{where}<{kind}>.Payload", declaration_schema(kind), payload, found)
+            _references(f"{where}.Payload", declaration_schema(kind), payload, references)
+    for where, ident, allowed in references:
+        if ident not in by_id:
+            found.append(f"{where}: {ident!r} names no declaration of the list")
+        elif by_id[ident] not in allowed:
+            found.append(f"{where}: {ident!r} is a {by_id[ident]} (expected one of {allowed})")
+    return found
+
+
+def credential_problems(document: Any) -> list[str]:
+    """How a ``com.apple.credential.usernameandpassword`` document departs from its schema."""
+    found: list[str] = []
+    if not isinstance(document, dict):
+        return [f"the credential is a {type(document).__name__} (expected a dictionary)"]
+    _dictionary(
+        "credential",
+        declaration_schema("com.apple.credential.usernameandpassword"),
+        document,
+        found,
+    )
+    return found

@@ -21,6 +21,10 @@ from autoconfig.cli.options import (
     settings_options,
 )
 from autoconfig.doctor import Options, failed
+from autoconfig.errors import Problem
+from autoconfig.formats import ddm, mobileconfig
+from autoconfig.formats.mdm import DEFAULT_VENDOR, Vendor
+from autoconfig.model import Provider
 from autoconfig.profiles.dns import with_hosts
 from autoconfig.service import Query, Service
 from autoconfig.settings import ServerSettings, Settings
@@ -140,13 +144,71 @@ def render_autodiscover(settings: Settings, address: str) -> None:
     _rendered(settings, answer)
 
 
+@render.command("pacc")
+@settings_options
+@click.argument("domain")
+def render_pacc(settings: Settings, domain: str) -> None:
+    """The PACC document of DOMAIN, as https://ua-auto-config.DOMAIN/.well-known/user-agent-
+    configuration.json serves it (the bytes whose digest `autoconfig dns` prints)."""
+    with Service.load(settings) as service:
+        write(service.pacc(Query(host=domain)).rendered.body)
+
+
+mdm_vendor_option = click.option(
+    "--mdm-vendor",
+    "vendor",
+    envvar="AUTOCONFIG_MDM_VENDOR",
+    type=click.Choice([v.value for v in Vendor]),
+    default=DEFAULT_VENDOR.value,
+    show_default=True,
+    help="Whose per-user variables stand for the address, login and name.",
+)
+
+
+def _provider_of(settings: Settings, target: str) -> Provider:
+    """The provider of TARGET, an address or a bare domain."""
+    with Service.load(settings) as service:
+        provider, _ = service.locate(cli_query(target))
+    return provider
+
+
 @render.command("mobileconfig")
 @settings_options
 @click.option("--signed", is_flag=True, help="Sign the profile (needs --signing-cert).")
+@click.option(
+    "--mdm",
+    is_flag=True,
+    help="A template for an MDM that pushes profiles: its variables for the address, login and "
+    "name (ADDRESS may then be a bare domain).",
+)
+@mdm_vendor_option
 @click.argument("address")
-def render_mobileconfig(settings: Settings, signed: bool, address: str) -> None:
+def render_mobileconfig(
+    settings: Settings, signed: bool, mdm: bool, vendor: str, address: str
+) -> None:
     """The Apple profile (.mobileconfig) for ADDRESS, as GET /mobileconfig?email=ADDRESS serves it."""
+    if mdm:
+        if signed:
+            raise errors.ConfigError(
+                [
+                    Problem(
+                        "--signed", "", "is not for --mdm templates (the MDM signs what it pushes)"
+                    )
+                ]
+            )
+        write(mobileconfig.mdm_template(_provider_of(settings, address), Vendor(vendor)).body)
+        return
     _rendered(settings, lambda service: service.mobileconfig(Query(address=address), signed))
+
+
+@render.command("ddm")
+@settings_options
+@mdm_vendor_option
+@click.argument("domain")
+def render_ddm(settings: Settings, vendor: str, domain: str) -> None:
+    """The declarative-management mail account (com.apple.configuration.account.mail) of DOMAIN,
+    with the assets it references and the MDM's variables for the address, login and name."""
+    write(ddm.render(_provider_of(settings, domain), Vendor(vendor)).body)
 
 
 @cli.group(cls=Group)

@@ -18,7 +18,7 @@ from typing import Any
 
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import LookupFailed, Resolver
-from autoconfig.formats import autodiscover, thunderbird, xmlsafe
+from autoconfig.formats import autodiscover, pacc, thunderbird, xmlsafe
 from autoconfig.model import Account, Provider
 
 MAX_BODY = 256 * 1024
@@ -32,6 +32,7 @@ class Fetched:
     content_type: str
     body: bytes
     certificate: dict[str, Any]
+    content_encoding: str = ""
 
 
 class FetchFailed(Exception):
@@ -77,8 +78,15 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
             raise
 
 
-def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched:
-    """GET ``https://host<path>`` on the address DNS gives for ``host``; FetchFailed with a hint."""
+def fetch(
+    host: str,
+    path: str,
+    resolver: Resolver,
+    options: Options,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
+    """GET ``https://host<path>`` on the address DNS gives for ``host`` (with ``headers`` besides
+    the User-Agent); FetchFailed with a hint."""
     try:
         addresses = resolver.addresses(host)
     except LookupFailed as exc:
@@ -90,10 +98,16 @@ def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched
         connection.connect()
         assert isinstance(connection.sock, ssl.SSLSocket)
         certificate = connection.sock.getpeercert() or {}
-        connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+        connection.request("GET", path, headers={"User-Agent": USER_AGENT, **(headers or {})})
         response = connection.getresponse()
         body = response.read(MAX_BODY)
-        return Fetched(response.status, response.getheader("Content-Type", ""), body, certificate)
+        return Fetched(
+            response.status,
+            response.getheader("Content-Type", ""),
+            body,
+            certificate,
+            response.getheader("Content-Encoding", ""),
+        )
     except ssl.SSLCertVerificationError as exc:
         raise FetchFailed(
             f"certificate refused: {exc.verify_message or exc}", _certificate_hint(exc, host)
@@ -227,12 +241,68 @@ CONTENT_HINT = (
 )
 
 
+PACC_ENCODINGS = "gzip, br, zstd"
+"""What the doctor offers when it fetches the PACC document: a front that compresses would then
+compress it, and its digest could never match."""
+
+
+def pacc_check(
+    provider: Provider, domain: str, fetched: Fetched, resolver: Resolver
+) -> tuple[Status, str, str]:
+    """The PACC document served, judged byte for byte: against the profile's, and its SHA-256
+    against the ``_ua-auto-config`` TXT records (any of them, as clients accept during a change)."""
+    expected = pacc.render(provider).body
+    if fetched.status != 200:
+        return Status.FAIL, f"HTTP status {fetched.status}", CONTENT_HINT
+    if fetched.content_encoding not in ("", "identity"):
+        hint = "serve the document as it is: no encode directive on the ua-auto-config site (Caddyfile)"
+        return Status.FAIL, f"Content-Encoding {fetched.content_encoding!r}: bytes re-encoded", hint
+    if not fetched.content_type.startswith(pacc.MEDIA_TYPE):
+        return (
+            Status.FAIL,
+            f"Content-Type {fetched.content_type!r} (expected {pacc.MEDIA_TYPE})",
+            "is the ua-auto-config site forwarding the document to the service (Caddyfile)?",
+        )
+    if fetched.body != expected:
+        return Status.FAIL, "the served bytes differ from the profile's document", CONTENT_HINT
+    name = f"{pacc.TXT_LABEL}.{domain}."
+    served = pacc.digest(fetched.body)
+    record = f'{name} {provider.dns.ttl} IN TXT "{pacc.txt_value(fetched.body)}"'
+    try:
+        texts = [
+            b"".join(r.strings).decode(errors="replace")  # type: ignore[attr-defined]
+            for r in resolver.lookup(name, "TXT")
+        ]
+    except LookupFailed as exc:
+        return Status.FAIL, f"no answer for {name} TXT: {exc}", "check --nameserver"
+    published = pacc.digests_of(texts)
+    if served in published:
+        return Status.PASS, f"SHA-256 of the served bytes is in {name} TXT ({served})", ""
+    found = ", ".join(published) or "no UAAC1 record"
+    return (
+        Status.FAIL,
+        f"SHA-256 of the served bytes is {served}; {name} TXT has {found}",
+        f"publish: {record} (autoconfig dns prints it)",
+    )
+
+
 def https_checks(
     provider: Provider, domain: str, resolver: Resolver, options: Options
 ) -> list[Check]:
     checks: list[Check] = []
     certified: set[str] = set()
     now = time.time()
+    if provider.pacc:
+        host = pacc.host(domain)
+        label = f"PACC {host}{pacc.PATH}"
+        try:
+            fetched = fetch(host, pacc.PATH, resolver, options, {"Accept-Encoding": PACC_ENCODINGS})
+        except FetchFailed as exc:
+            checks.append(Check(label, Status.FAIL, exc.detail, exc.hint))
+        else:
+            certified.add(host)
+            checks.append(certificate_check(host, fetched, options, now))
+            checks.append(Check(label, *pacc_check(provider, domain, fetched, resolver)))
     for target in targets(domain):
         label = f"HTTPS {target.host}{target.path}"
         try:

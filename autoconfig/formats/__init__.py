@@ -1,7 +1,8 @@
 """The client formats, one module each, reading its requests and writing its answers:
 :mod:`.thunderbird` (Mozilla autoconfig), :mod:`.autodiscover` (Microsoft, POX and v2),
-:mod:`.mobileconfig` (Apple profiles), :mod:`.dns` (zone records); :mod:`.xmlsafe` parses XML that
-comes from outside.
+:mod:`.mobileconfig` (Apple profiles), :mod:`.pacc` (PACC JSON), :mod:`.ddm` (Apple declarative
+management, with :mod:`.mdm`'s per-user variables), :mod:`.dns` (zone records); :mod:`.xmlsafe`
+parses XML that comes from outside.
 
 Renderers are pure: ``(Provider, Account) -> Rendered``. No disk, network, clock or environment.
 """

@@ -5,8 +5,9 @@ Per mail domain: the ``autoconfig.`` and ``autodiscover.`` hosts (CNAME or A/AAA
 profile's ``[dns]`` table), the ``_autodiscover._tcp`` SRV record Outlook and Thunderbird read,
 RFC 6186 / RFC 8314 SRV records for the IMAP and submission servers (implicit TLS labels
 ``_imaps``/``_submissions``, or ``_imap``/``_submission`` for STARTTLS), "not offered" markers
-(target ``.``) for the services the profile lists in ``dns.absent``, and RFC 6764 SRV + TXT
-records for CalDAV and CardDAV when the profile has them.
+(target ``.``) for the services the profile lists in ``dns.absent``, RFC 6764 SRV + TXT
+records for CalDAV and CardDAV when the profile has them, and with ``[pacc] enabled`` the
+``ua-auto-config.`` host and the ``_ua-auto-config`` TXT digest of exactly the bytes served.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from autoconfig.formats import Rendered
+from autoconfig.formats import Rendered, pacc
 from autoconfig.model import DavServer, Provider, Security, Server
+from autoconfig.profiles.catalog import PACC_HOST
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 AUTODISCOVER_PORT = 443
@@ -26,6 +28,8 @@ SECTIONS = {
     "mail": "Mail servers (RFC 6186, RFC 8314: implicit TLS preferred)",
     "absent": 'Mail services not offered (RFC 6186: target ".")',
     "dav": "Calendar and contacts (RFC 6764)",
+    "pacc": "PACC: the JSON document's host, and the SHA-256 of its exact bytes (republish after "
+    "any change of the profile)",
 }
 
 
@@ -84,17 +88,29 @@ def _dav(provider: Provider, domain: str, label: str, dav: DavServer, ttl: int) 
     return records
 
 
+def hosts(provider: Provider, domain: str) -> tuple[str, ...]:
+    """The absolute names clients fetch their settings from, which point at the front."""
+    names = [f"autoconfig.{domain}.", f"autodiscover.{domain}."]
+    if provider.pacc:
+        names.append(f"{pacc.host(domain)}.")
+    return tuple(names)
+
+
 def records(provider: Provider, domain: str) -> tuple[Record, ...]:
     """Every record to publish for ``domain`` (one of ``provider.domains``)."""
     policy = provider.dns
     ttl = policy.ttl
     found: list[Record] = []
-    for host in (f"autoconfig.{domain}.", f"autodiscover.{domain}."):
+    for host in hosts(provider, domain):
+        section = "pacc" if host.startswith(PACC_HOST) else "hosts"
         if policy.cname:
-            found.append(Record(host, "CNAME", absolute(policy.cname), ttl, "hosts"))
+            found.append(Record(host, "CNAME", absolute(policy.cname), ttl, section))
         for address in policy.addresses:
             kind = "AAAA" if ":" in address else "A"
-            found.append(Record(host, kind, address, ttl, "hosts"))
+            found.append(Record(host, kind, address, ttl, section))
+    if provider.pacc:
+        value = pacc.txt_value(pacc.render(provider).body)
+        found.append(Record(f"{pacc.TXT_LABEL}.{domain}.", "TXT", txt(value), ttl, "pacc"))
     found.append(
         Record(
             f"_autodiscover._tcp.{domain}.",
@@ -119,6 +135,10 @@ def records(provider: Provider, domain: str) -> tuple[Record, ...]:
     return tuple(found)
 
 
+def _enumerate(names: list[str]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def zone_lines(provider: Provider, domain: str) -> list[str]:
     """The records of ``domain`` as commented zone-file lines."""
     found = records(provider, domain)
@@ -132,8 +152,8 @@ def zone_lines(provider: Provider, domain: str) -> list[str]:
         lines += [
             "",
             f"; {SECTIONS['hosts']}",
-            f"; autoconfig.{domain} and autodiscover.{domain}:",
-            "; the profile has no dns.cname or dns.addresses. Point both names at the front",
+            f"; {_enumerate([h.rstrip('.') for h in hosts(provider, domain)])}:",
+            "; the profile has no dns.cname or dns.addresses. Point these names at the front",
             "; (CNAME or A/AAAA) yourself, or set one of those keys.",
         ]
     for section, title in SECTIONS.items():

@@ -12,6 +12,9 @@ the same bytes, and a changed setting gives new UUIDs.
 Login IDs: given when they are known or certain (looked up in the directory, or given by the
 profile's rule); otherwise the username keys are left out and the device asks for the login at
 install.
+
+For devices managed by an MDM, :func:`mdm_template` writes the same profile with the MDM's
+variables for the address, the login and the name (:mod:`.mdm`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import re
 import uuid
 from typing import Any
 
-from autoconfig.formats import Rendered
+from autoconfig.formats import Rendered, mdm
 from autoconfig.model import Account, Auth, Certainty, DavServer, Provider, Security, Server
 
 MEDIA_TYPE = "application/x-apple-aspen-config"
@@ -108,7 +111,9 @@ def _server(prefix: str, server: Server, login: str | None) -> dict[str, Any]:
     return keys
 
 
-def _mail(provider: Provider, account: Account, login: str | None) -> dict[str, Any]:
+def _mail(
+    provider: Provider, address: str | None, login: str | None, name: str | None
+) -> dict[str, Any]:
     keys: dict[str, Any] = {
         "EmailAccountType": "EmailTypeIMAP",
         "EmailAccountDescription": provider.short_name.default,
@@ -116,10 +121,10 @@ def _mail(provider: Provider, account: Account, login: str | None) -> dict[str, 
         **_server("Outgoing", provider.smtp, login),
         "OutgoingPasswordSameAsIncomingPassword": True,
     }
-    if account.address is not None:
-        keys["EmailAddress"] = str(account.address)
-    if account.name:
-        keys["EmailAccountName"] = account.name
+    if address is not None:
+        keys["EmailAddress"] = address
+    if name:
+        keys["EmailAccountName"] = name
     return keys
 
 
@@ -145,16 +150,28 @@ def known_login(account: Account) -> str | None:
 
 def profile(provider: Provider, account: Account) -> dict[str, Any]:
     """The profile as a dictionary, ready for :mod:`plistlib`."""
-    text = texts(provider)
+    address = str(account.address) if account.address is not None else None
     ident = identifier(provider, account)
-    login = known_login(account)
+    return _profile(provider, ident, address, known_login(account), account.name, address)
+
+
+def _profile(
+    provider: Provider,
+    ident: str,
+    address: str | None,
+    login: str | None,
+    name: str | None,
+    described: str | None,
+) -> dict[str, Any]:
+    """The profile; ``described`` is the address its description names (``None``: generic)."""
+    text = texts(provider)
     payloads = [
         _payload(
             provider,
             "com.apple.mail.managed",
             f"{ident}.mail",
             text["mail"],
-            _mail(provider, account, login),
+            _mail(provider, address, login, name),
         )
     ]
     for kind, server in (("caldav", provider.caldav), ("carddav", provider.carddav)):
@@ -164,10 +181,10 @@ def profile(provider: Provider, account: Account) -> dict[str, Any]:
                 _payload(provider, f"com.apple.{kind}.account", f"{ident}.{kind}", text[kind], keys)
             )
     apps = text["apps_dav"] if len(payloads) > 1 else text["apps"]
-    if account.address is None:
+    if described is None:
         description = text["generic"].format(apps=apps)
     else:
-        description = text["for"].format(address=account.address, apps=apps)
+        description = text["for"].format(address=described, apps=apps)
     top: dict[str, Any] = {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
@@ -180,6 +197,18 @@ def profile(provider: Provider, account: Account) -> dict[str, Any]:
     }
     top["PayloadUUID"] = _uuid(provider, top)
     return top
+
+
+def mdm_template(provider: Provider, vendor: mdm.Vendor) -> Rendered:
+    """A profile template for an MDM that pushes classic profiles: the address, login and name
+    are ``vendor``'s variables (:mod:`.mdm`), which the MDM replaces for each device's user.
+    Unsigned (the MDM delivers it); one identifier per provider, so a push replaces it."""
+    person = mdm.person(provider, vendor)
+    prefix = ".".join(reversed(provider.id.split(".")))
+    ident = f"{prefix}.autoconfig.mdm"
+    keys = _profile(provider, ident, person.address, person.login, person.name, None)
+    body = plistlib.dumps(keys, fmt=plistlib.FMT_XML, sort_keys=True)
+    return Rendered(body, MEDIA_TYPE, filename(provider))
 
 
 def render(provider: Provider, account: Account) -> Rendered:

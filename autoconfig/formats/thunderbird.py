@@ -7,8 +7,14 @@ document), and from Evolution ``EVOLUTIONUSER@domain`` with ``emailmd5`` (:func:
 One IMAP and one SMTP server, each with a non-empty ``<username>``: the looked-up login ID, or the
 provider's template with its placeholders, which the clients replace themselves. When the provider
 offers them, the address book and the calendar follow as ``<addressbook type="carddav">`` and
-``<calendar type="caldav">`` children of ``<clientConfig>`` (draft-ietf-mailmaint-autoconfig -06);
-clients that do not know them ignore them.
+``<calendar type="caldav">`` children of ``<clientConfig>``, with the draft's
+``<authentication system="http">Basic</authentication>``; clients that do not know them ignore them.
+
+The document is draft-ietf-mailmaint-autoconfig-06 (``version="1.2"``) and valid against its RELAX NG
+schema (kept in ``tests/data/autoconfig_draft/``). The draft says clients must not reject a file for
+its version, and none of the clients the suite checks reads it: Thunderbird 153's
+``readFromXML.sys.mjs`` and Thunderbird for Android's ``AutoconfigParser`` never look at the
+attribute, so the 1.1 readers take the 1.2 file unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from autoconfig.formats import Rendered
 from autoconfig.model import Account, Auth, Certainty, DavServer, Provider, Security, Server
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
+VERSION = "1.2"
+"""The ``clientConfig`` version: draft-ietf-mailmaint-autoconfig-06."""
 
 EVOLUTION_USER = "evolutionuser"
 """The word Evolution puts in place of the local part of ``emailaddress`` (any letter case), with
@@ -83,7 +91,7 @@ def render(provider: Provider, account: Account) -> Rendered:
 def document(provider: Provider, login: str) -> Rendered:
     """The autoconfig document of ``provider`` with ``login`` as every ``<username>``: all the
     account is used for, so that answers can be reused by login."""
-    root = etree.Element("clientConfig", version="1.1")
+    root = etree.Element("clientConfig", version=VERSION)
     email = etree.SubElement(root, "emailProvider", id=provider.id)
     for domain in provider.domains:
         _text(email, "domain", domain)

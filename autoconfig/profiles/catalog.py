@@ -9,7 +9,9 @@ from autoconfig.address import normalise_domain
 from autoconfig.errors import AddressError, UnknownDomainError
 from autoconfig.model import Provider
 
-SERVICE_PREFIXES = ("autoconfig.", "autodiscover.")
+PACC_HOST = "ua-auto-config."
+"""The host name prefix PACC clients ask (``ua-auto-config.<domain>``)."""
+SERVICE_PREFIXES = ("autoconfig.", "autodiscover.", PACC_HOST)
 
 
 class Catalog:
@@ -35,7 +37,8 @@ class Catalog:
             raise UnknownDomainError(f"no profile serves the domain {domain!r}") from None
 
     def for_host(self, host: str) -> Provider:
-        """The provider for a ``Host`` header: ``autoconfig.<domain>``, ``autodiscover.<domain>`` or ``<domain>``."""
+        """The provider for a ``Host`` header: ``<domain>`` or one of the service names under it
+        (``autoconfig.``, ``autodiscover.``, ``ua-auto-config.``)."""
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         try:
             domain = normalise_domain(name)

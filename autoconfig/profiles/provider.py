@@ -79,6 +79,7 @@ def _login(parent: Reader, languages: tuple[str, ...] | None) -> LoginPolicy | N
         "a login template (expected text without spaces, "
         f"optionally with {', '.join(PLACEHOLDERS)})",
     )
+    accepted = table.flag("address_accepted")
     other = "template" if key == "fallback" else "fallback"
     if table.has(other) and source is not None:
         table.problem(
@@ -89,7 +90,54 @@ def _login(parent: Reader, languages: tuple[str, ...] | None) -> LoginPolicy | N
         return None
     if table.has("name") and name is None:
         return None
-    return LoginPolicy(source, template, unknown, name or DEFAULT_LOGIN_NAME)
+    return LoginPolicy(source, template, unknown, name or DEFAULT_LOGIN_NAME, bool(accepted))
+
+
+PACC_PORTS = {"imap": 993, "smtp": 465}
+"""PACC has no port field: clients use implicit TLS on the protocols' own ports (RFC 8314)."""
+
+
+def _pacc(
+    parent: Reader,
+    login: LoginPolicy | None,
+    servers: dict[str, Server | None],
+    dav: dict[str, DavServer | None],
+) -> bool | None:
+    """The optional ``[pacc]`` table: whether PACC is served; ``None`` when refused. PACC has no
+    username field (clients log in with the address) and no port or security field."""
+    table = parent.table("pacc", required=False)
+    if table is None:
+        return None if parent.has("pacc") else False
+    before = len(table.problems)
+    enabled = table.flag("enabled")
+    table.finish()
+    if enabled and login is not None and not login.address_is_a_login:
+        table.problem(
+            "enabled",
+            "PACC has no username field: clients log in with the address itself (expected "
+            "login.address_accepted = true, only if the servers accept the address as login)",
+        )
+    for kind, port in PACC_PORTS.items():
+        server = servers[kind]
+        if (
+            enabled
+            and server is not None
+            and (server.security, server.port) != (Security.TLS, port)
+        ):
+            table.problem(
+                "enabled",
+                f"PACC clients reach {kind} with implicit TLS on port {port} (expected "
+                f"{kind}.security = 'tls' and {kind}.port = {port})",
+            )
+    for kind, dav_server in dav.items():
+        if enabled and dav_server is not None and urlsplit(dav_server.url).port not in (None, 443):
+            table.problem(
+                "enabled",
+                f"PACC clients reach {kind} on the https port (expected {kind}.url without a port)",
+            )
+    if len(table.problems) > before:
+        return None
+    return bool(enabled)
 
 
 def _dav(parent: Reader, key: str) -> DavServer | None:
@@ -148,6 +196,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         top, name.languages if name else None, webmail.login_portal if webmail else None
     )
     dns = dns_table.parse(top, imap, smtp)
+    pacc = _pacc(top, login, {"imap": imap, "smtp": smtp}, {"caldav": caldav, "carddav": carddav})
     top.finish()
     if (
         domains is None
@@ -161,6 +210,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         or webmail is None
         or not guide_ok
         or dns is None
+        or pacc is None
     ):
         return None
     return Provider(
@@ -179,6 +229,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         guide=guide,
         source=source,
         dns=dns,
+        pacc=pacc,
     )
 
 

@@ -35,6 +35,7 @@ def routes() -> list[BaseRoute]:
             for path in clients.AUTODISCOVER_JSON_PATHS
         ),
         Route(clients.MOBILECONFIG_PATH, clients.mobileconfig, methods=["GET"]),
+        Route(clients.PACC_PATH, clients.pacc_document, methods=["GET"]),
         *site.routes(),
         Route("/healthz", operations.healthz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),

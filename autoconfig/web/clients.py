@@ -1,5 +1,5 @@
-"""The endpoints mail clients call: Mozilla autoconfig, Microsoft Autodiscover (POX and v2) and
-the Apple profile download. Each asks the :class:`~autoconfig.service.Service` and answers with
+"""The endpoints mail clients call: Mozilla autoconfig, Microsoft Autodiscover (POX and v2), PACC
+and the Apple profile download. Each asks the :class:`~autoconfig.service.Service` and answers with
 :func:`~autoconfig.web.responses.respond`; which answers may be cached is decided here.
 
 Autodiscover paths match in any letter case (``/Autodiscover/Autodiscover.xml``, ``/AutoDiscover/…``)
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from autoconfig.formats import xmlsafe
+from autoconfig.formats import pacc, xmlsafe
 from autoconfig.service import Answer
 from autoconfig.web.observe import note, note_answer
 from autoconfig.web.requests import query, read_body, service_of
@@ -40,6 +40,7 @@ AUTODISCOVER_JSON_PATHS = (
 )
 MOBILECONFIG_PATH = "/mobileconfig"
 """The Apple profile download; the person's address goes in ``?email=``."""
+PACC_PATH = pacc.PATH
 
 
 def _answered(request: Request, answer: Answer, cache: str, **options: Any) -> Response:
@@ -87,6 +88,14 @@ async def mobileconfig(request: Request) -> Response:
         query(request, request.query_params.get("email")), signed=service.signer is not None
     )
     return _answered(request, answer, Cache.NO_STORE)
+
+
+async def pacc_document(request: Request) -> Response:
+    """PACC: the provider's document, found by the Host (``ua-auto-config.<domain>``); the same
+    bytes for everyone (their digest is in DNS), so public."""
+    note(request, "pacc")
+    answer = service_of(request).pacc(query(request, None))
+    return _answered(request, answer, Cache.PUBLIC)
 
 
 class AnyCaseRoute(Route):

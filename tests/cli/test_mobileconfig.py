@@ -200,3 +200,44 @@ def test_real_server_serves_signed_profiles(
         in text
     )
     assert "pierre.dupont" not in text  # the access log never holds the address
+
+
+# MDM outputs: a template per provider, never personal, never signed here.
+
+
+@pytest.mark.parametrize("target", ["ac-aix-marseille.fr", PIERRE])
+def test_mdm_template_is_the_formats_bytes(runner: Invoke, service: Service, target: str) -> None:
+    from autoconfig.formats import mdm, mobileconfig
+
+    result = runner("render", "mobileconfig", "--mdm", target)
+    assert result.exit_code == 0, result.stderr
+    provider = service.catalog.lookup("ac-aix-marseille.fr")
+    assert result.stdout_bytes == mobileconfig.mdm_template(provider, mdm.Vendor.JAMF).body
+    assert b"pdupont" not in result.stdout_bytes  # a template: no one's login
+
+
+@pytest.mark.parametrize("vendor", ["jamf", "intune", "workspaceone"])
+def test_mdm_vendor_option_and_environment(runner: Invoke, vendor: str) -> None:
+    from autoconfig.formats import mdm
+
+    by_option = runner("render", "ddm", "--mdm-vendor", vendor, "example.org")
+    by_env = runner("render", "ddm", "example.org", env={"AUTOCONFIG_MDM_VENDOR": vendor})
+    assert by_option.exit_code == by_env.exit_code == 0, by_option.stderr
+    assert by_option.stdout == by_env.stdout
+    assert mdm.VARIABLES[mdm.Vendor(vendor)].address in by_option.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["mobileconfig", "--mdm", "--signed", "example.org"], 2, "--signed: is not for --mdm"),
+        (["ddm", "--mdm-vendor", "acme", "example.org"], 2, "'acme' is not one of"),
+        (["ddm", "unknown.example"], 5, "no profile serves"),
+        (["mobileconfig", "--mdm", "not an address@x"], 4, "error:"),
+    ],
+)
+def test_mdm_errors_are_clear(runner: Invoke, args: list[str], status: int, message: str) -> None:
+    result = runner("render", *args)
+    assert result.exit_code == status, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from autoconfig.address import parse
-from autoconfig.formats import mobileconfig
+from autoconfig.formats import mdm, mobileconfig
 from autoconfig.model import Account, Certainty, DavServer, Found, Provider, Security
 from autoconfig.service import Service
 from tests import apple_schema
@@ -321,3 +321,58 @@ def test_validator_catches_broken_profiles(service: Service, change: str, messag
     _break(change)(profile)
     found = apple_schema.problems(profile)
     assert any(message in problem for problem in found), found
+
+
+# Templates for MDMs that push classic profiles (render mobileconfig --mdm).
+VENDORS = list(mdm.Vendor)
+
+
+@each_profile
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_mdm_template_golden(golden: Golden, provider: Provider, vendor: mdm.Vendor) -> None:
+    body = mobileconfig.mdm_template(provider, vendor).body
+    golden(f"{profile_id(provider)}/mobileconfig-mdm-{vendor}.plist", body)
+
+
+@each_profile
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_mdm_template_passes_apple_schemas(provider: Provider, vendor: mdm.Vendor) -> None:
+    for variant in (provider, replace(provider, caldav=None, carddav=None)):
+        profile = plistlib.loads(mobileconfig.mdm_template(variant, vendor).body)
+        assert apple_schema.problems(profile) == []
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_mdm_template_carries_the_variables_and_nothing_personal(
+    service: Service, vendor: mdm.Vendor
+) -> None:
+    variables = mdm.VARIABLES[vendor]
+    for provider in service.catalog:
+        profile = plistlib.loads(mobileconfig.mdm_template(provider, vendor).body)
+        mail, *dav = profile["PayloadContent"]
+        assert mail["EmailAddress"] == variables.address
+        login = mdm.person(provider, vendor).login
+        for payload in profile["PayloadContent"]:
+            for key in USERNAME_KEYS[payload["PayloadType"]]:
+                assert payload[key] == login
+            assert not PASSWORD_KEYS & set(payload)
+        assert mail.get("EmailAccountName") == variables.name
+        assert profile["PayloadIdentifier"].endswith(".autoconfig.mdm")
+        assert "@" not in profile["PayloadDescription"]
+        assert len(dav) == (provider.caldav is not None) + (provider.carddav is not None)
+
+
+@pytest.mark.parametrize(
+    ("domain", "vendor", "login"),
+    [
+        ("ac-aix-marseille.fr", mdm.Vendor.JAMF, "$USERNAME"),  # the academic ID: the MDM's user
+        ("ac-aix-marseille.fr", mdm.Vendor.INTUNE, "{{userprincipalname}}"),
+        ("ac-aix-marseille.fr", mdm.Vendor.WORKSPACE_ONE, "{EnrollmentUser}"),
+        ("example.org", mdm.Vendor.JAMF, "$EMAIL"),  # template %EMAILADDRESS%: the address
+        ("example.org", mdm.Vendor.INTUNE, "{{mail}}"),
+    ],
+)
+def test_mdm_login_follows_the_profile_rule(
+    service: Service, domain: str, vendor: mdm.Vendor, login: str
+) -> None:
+    assert mdm.person(service.catalog.lookup(domain), vendor).login == login

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -10,9 +12,9 @@ from autoconfig.formats import thunderbird
 from autoconfig.model import Account, Certainty, Found, Provider, Security
 from autoconfig.service import Service
 from tests import clientrules
-from tests.conftest import PIERRE, PIERRE_LOGIN, each_profile, profile_id
+from tests.conftest import PIERRE, PIERRE_LOGIN, TESTS, each_profile, profile_id
 from tests.fakes import account as make_account
-from tests.golden import Golden
+from tests.golden import GOLDEN, Golden
 
 RULE = "=rule"
 """In a case: the login is the profile's rule, certain (``unknown = "fallback"`` for a person the
@@ -144,3 +146,105 @@ def test_no_dav_elements_without_dav_servers(service: Service) -> None:
     root = etree.fromstring(thunderbird.render(bare, make_account(None, "x", Found.FALLBACK)).body)
     assert root.find("addressbook") is None
     assert root.find("calendar") is None
+
+
+# The draft's RELAX NG schema (tests/data/autoconfig_draft/README.md: source and licence).
+SCHEMA = TESTS / "data" / "autoconfig_draft" / "autoconfig.rng"
+
+
+@pytest.fixture(scope="module")
+def draft_schema() -> etree.RelaxNG:
+    return etree.RelaxNG(etree.parse(str(SCHEMA)))
+
+
+def assert_valid(schema: etree.RelaxNG, body: bytes) -> None:
+    document = etree.fromstring(body)
+    assert schema.validate(document), schema.error_log
+
+
+@pytest.mark.parametrize(
+    "path", sorted(GOLDEN.glob("*/thunderbird-*.xml")), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_every_golden_answer_is_valid_against_the_draft_schema(
+    draft_schema: etree.RelaxNG, path: Path
+) -> None:
+    assert_valid(draft_schema, path.read_bytes())
+
+
+def test_golden_answers_are_there_to_validate() -> None:
+    assert len(list(GOLDEN.glob("*/thunderbird-*.xml"))) >= len(CASES) * 2
+
+
+@pytest.mark.parametrize(("case", "address", "login"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("login_text", [None, "a<b", "o'neil&co", "été"])
+def test_every_rendered_answer_is_valid_against_the_draft_schema(
+    draft_schema: etree.RelaxNG,
+    service: Service,
+    case: str,
+    address: str | None,
+    login: str | None,
+    login_text: str | None,
+) -> None:
+    for provider in service.catalog:
+        variants = [
+            provider,
+            replace(provider, caldav=None, carddav=None),
+            replace(provider, imap=replace(provider.imap, port=143, security=Security.STARTTLS)),
+        ]
+        for variant in variants:
+            account = account_for(variant, address, login_text or login)
+            assert_valid(draft_schema, thunderbird.render(variant, account).body)
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [
+        (lambda root: root.attrib.pop("version"), "clientConfig without its version"),
+        (lambda root: root.find("emailProvider").attrib.pop("id"), "emailProvider without id"),
+        (
+            lambda root: setattr(root.find("emailProvider/incomingServer/port"), "text", "993a"),
+            "a port that is not a positive integer",
+        ),
+        (
+            lambda root: root.find("emailProvider/documentation").attrib.pop("url"),
+            "documentation without url",
+        ),
+    ],
+    ids=["no-version", "no-id", "bad-port", "no-doc-url"],
+)
+def test_the_schema_catches_what_a_broken_renderer_would_write(
+    draft_schema: etree.RelaxNG, service: Service, broken: Any, why: str
+) -> None:
+    provider = service.catalog.lookup("example.org")
+    root = etree.fromstring(
+        thunderbird.render(provider, make_account(None, "x", Found.FALLBACK)).body
+    )
+    broken(root)
+    assert not draft_schema.validate(root), why
+
+
+@pytest.mark.parametrize("version", ["1.1", thunderbird.VERSION])
+def test_the_version_changes_nothing_for_the_clients_the_suite_checks(
+    service: Service, version: str
+) -> None:
+    """The measurement behind ``VERSION``: each client rule reads the same servers from the 1.1 and
+    the 1.2 spelling of one document (none of them reads the attribute)."""
+    for provider in service.catalog:
+        body = thunderbird.render(provider, make_account(None, "x", Found.FALLBACK)).body
+        root = etree.fromstring(body)
+        root.set("version", version)
+        relabelled = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        for read in (
+            lambda b: clientrules.thunderbird(thunderbird.MEDIA_TYPE, b),
+            clientrules.thunderbird_android,
+            clientrules.evolution,
+        ):
+            assert read(relabelled) == read(body)
+
+
+def test_the_answer_says_version_1_2(service: Service) -> None:
+    provider = service.catalog.lookup("example.org")
+    root = etree.fromstring(
+        thunderbird.render(provider, make_account(None, "x", Found.FALLBACK)).body
+    )
+    assert root.get("version") == "1.2"

@@ -246,3 +246,110 @@ def test_login_rule_defaults(tmp_path: Path) -> None:
     (provider,) = load(tmp_path)
     assert provider.login.unknown is Unknown.ASK
     assert provider.login.name == DEFAULT_LOGIN_NAME
+
+
+# PACC: opt-in, and only for servers PACC clients can log in to (the address, implicit TLS).
+PACC_ON = "\n[pacc]\nenabled = true\n"
+ACCEPTED = (
+    'fallback = "%EMAILLOCALPART%"',
+    'fallback = "%EMAILLOCALPART%"\naddress_accepted = true',
+)
+NO_LOGIN_FIELD = "pacc.enabled: PACC has no username field: clients log in with the address"
+
+PACC_REFUSED = [
+    ("login is not the address", [], NO_LOGIN_FIELD),
+    (
+        "address not accepted, said explicitly",
+        [
+            (
+                'fallback = "%EMAILLOCALPART%"',
+                'fallback = "%EMAILLOCALPART%"\naddress_accepted = false',
+            )
+        ],
+        NO_LOGIN_FIELD,
+    ),
+    (
+        "imap with starttls",
+        [ACCEPTED, ('port = 993\nsecurity = "tls"', 'port = 143\nsecurity = "starttls"')],
+        "pacc.enabled: PACC clients reach imap with implicit TLS on port 993",
+    ),
+    (
+        "smtp on 587",
+        [ACCEPTED, ('port = 465\nsecurity = "tls"', 'port = 587\nsecurity = "starttls"')],
+        "pacc.enabled: PACC clients reach smtp with implicit TLS on port 465",
+    ),
+    (
+        "dav on another port",
+        [
+            ACCEPTED,
+            ("[webmail]", '[caldav]\nurl = "https://dav.example.org:8443/cal/"\n\n[webmail]'),
+        ],
+        "pacc.enabled: PACC clients reach caldav on the https port",
+    ),
+    (
+        "address_accepted not a boolean",
+        [
+            (
+                'fallback = "%EMAILLOCALPART%"',
+                'fallback = "%EMAILLOCALPART%"\naddress_accepted = "yes"',
+            )
+        ],
+        "login.address_accepted: 'yes' is not a boolean",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "message"), PACC_REFUSED, ids=[c[0] for c in PACC_REFUSED]
+)
+def test_pacc_is_refused_where_its_clients_could_not_log_in(
+    tmp_path: Path, case: str, changes: list[tuple[str, str]], message: str
+) -> None:
+    text = BASE
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    write(tmp_path, "x.toml", text + PACC_ON)
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    assert message in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('\n[pacc]\nenabled = "yes"\n', "pacc.enabled: 'yes' is not a boolean"),
+        ("\n[pacc]\nenable = true\n", "pacc.enable: is not a known key; did you mean 'enabled'?"),
+        ('pacc = "on"\n', "pacc: 'on' is not a table"),
+    ],
+)
+def test_pacc_table_is_checked(tmp_path: Path, table: str, message: str) -> None:
+    text = BASE.replace(*ACCEPTED)
+    write(tmp_path, "x.toml", table + text if table.startswith("pacc") else text + table)
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    assert message in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "pacc"),
+    [
+        (BASE, False),  # off unless asked for
+        (BASE.replace(*ACCEPTED), False),
+        (BASE.replace(*ACCEPTED) + PACC_ON, True),
+        (BASE.replace(*ACCEPTED) + "\n[pacc]\nenabled = false\n", False),
+        (BASE + "\n[pacc]\nenabled = false\n", False),  # off needs nothing
+    ],
+    ids=["absent", "accepted-only", "enabled", "disabled", "disabled-directory-login"],
+)
+def test_pacc_is_opt_in(tmp_path: Path, text: str, pacc: bool) -> None:
+    write(tmp_path, "x.toml", text)
+    (provider,) = load(tmp_path)
+    assert provider.pacc is pacc
+
+
+def test_a_template_login_that_is_the_address_needs_no_declaration() -> None:
+    example = {p.id: p for p in load(PROFILES)}["example.org"]
+    assert example.login.template == "%EMAILADDRESS%"
+    assert not example.login.address_accepted
+    assert example.pacc
