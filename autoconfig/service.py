@@ -22,7 +22,7 @@ from autoconfig.model import Account, Found, LoginSource, Provider
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer
 from autoconfig.usernames import Directory, open_directory
-from autoconfig.usernames.bounded import Lookups, Outcome
+from autoconfig.usernames.bounded import UNANSWERED, Lookups, Outcome
 
 RENDER_CACHE_SIZE = 1024
 
@@ -93,6 +93,29 @@ class Answer:
     @property
     def account(self) -> Account | None:
         return self.resolution.account if self.resolution else None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How the login of one address is found, line by line (``autoconfig directory lookup``);
+    ``failed`` when the directory gave no answer about the person (down, slow, refused)."""
+
+    lines: tuple[str, ...]
+    failed: bool = False
+
+
+def warnings(catalog: profiles.Catalog, settings: Settings) -> list[str]:
+    """What is served, though likely not as meant: said at the start of ``serve`` and by
+    ``check``. A profile whose logins come from the directory, served without one, gives every
+    person the fallback login."""
+    if settings.directory:
+        return []
+    return [
+        f"{provider.source}: {provider.id} looks logins up in the directory, but no directory "
+        "is given (--directory): everyone gets the fallback login"
+        for provider in catalog
+        if provider.login.source is LoginSource.DIRECTORY
+    ]
 
 
 @dataclass(frozen=True)
@@ -175,7 +198,8 @@ class Service:
         if result.entry and result.entry.name:
             lines.append(f"name: {result.entry.name}")
         budget = self.settings.lookup.timeout_ms
-        return [*lines, f"time: {elapsed:.1f} ms (budget {budget} ms)"]
+        lines.append(f"time: {elapsed:.1f} ms (budget {budget} ms)")
+        return Explanation(tuple(lines), result.outcome in UNANSWERED)
 
     async def thunderbird(self, query: Query) -> Answer:
         resolution = await self.resolve(query)

@@ -93,13 +93,14 @@ def test_lookup_when_the_directory_is_down(run: Run, tmp_path: Path) -> None:
     from tests.tools import free_port
 
     url = f"ldap://127.0.0.1:{free_port()}/dc=fr"
-    code, out, _ = run(
+    code, out, err = run(
         "directory", "lookup", "--profiles", str(PROFILES), "--directory", url,
         "pierre.dupont@ac-aix-marseille.fr",
     )  # fmt: skip
-    assert code == 0
+    assert code == 3  # DirectoryError: a script or a monitor sees the failure
     assert "result: failed: LDAP connection failed" in out
     assert "login: pierre.dupont (fallback)" in out
+    assert err == "error: the lookup failed: the directory gave no answer (see result)\n"
 
 
 def test_lookup_in_csv_and_template_providers(run: Run) -> None:

@@ -154,22 +154,35 @@ def test_serve_passes_signing_files_on(
     assert (settings.signing_cert, settings.signing_key, settings.signing_chain) == signing
 
 
-def test_serve_refuses_an_expired_certificate(
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_check_refuses_an_expired_certificate_as_serve_does(
     run_cli: RunCli,
     monkeypatch: pytest.MonkeyPatch,
     ca: pki.Pki,
     restore_logging: None,
+    command: str,
 ) -> None:
+    """``check`` is the unit's ``ExecStartPre`` and ``ExecReload``: it must refuse what ``serve``
+    refuses, or systemd would start a service that stops at once, again and again."""
     from datetime import UTC, datetime, timedelta
 
     cert, key, _ = ca.signer("old.example.org", start=datetime.now(UTC) - timedelta(days=90))
     monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: pytest.fail("must not start"))
-    code, _, err = run_cli("serve", "--signing-cert", str(cert), "--signing-key", str(key))
+    code, out, err = run_cli(command, "--signing-cert", str(cert), "--signing-key", str(key))
     assert code == 2
     assert (
         f"error: {cert}: the certificate 'CN=old.example.org,O=Autoconfig test PKI' expired on"
         in err
     )
+    assert b"ok: signing" not in out
+
+
+def test_check_names_the_signing_certificate(
+    run_cli: RunCli, signing: tuple[Path, Path, Path]
+) -> None:
+    code, out, err = run_cli("check", "--directory", str(DEMO), *signing_args(signing))
+    assert code == 0, err
+    assert b"ok: signing: CN=autoconfig.ac-aix-marseille.fr,O=Autoconfig test PKI, expires " in out
 
 
 @pytest.fixture(scope="module")
