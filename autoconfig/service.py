@@ -180,14 +180,15 @@ class Service:
             resolved = await self.lookups.account(provider.login, parsed, query.client)
         return Resolution(provider, resolved.account, resolved.outcome)
 
-    async def explain(self, typed: str) -> list[str]:
+    async def explain(self, typed: str) -> Explanation:
         """How the login of the address ``typed`` is found, line by line, as ``autoconfig
         directory lookup`` prints it: the provider, the backend, its answer and its time."""
         parsed = address.parse(typed)
         provider = self.catalog.lookup(parsed.domain)
         lines = [f"provider: {provider.id} (login source: {provider.login.source})"]
         if provider.login.source is LoginSource.TEMPLATE:
-            return [*lines, f"login: {provider.login.expand(parsed)} ({Found.TEMPLATE})"]
+            login = provider.login.expand(parsed)
+            return Explanation((*lines, f"login: {login} ({Found.TEMPLATE})"))
         lines.append(f"backend: {self.directory.description if self.directory else 'none'}")
         start = time.perf_counter()
         result = await self.lookups.find(parsed)

@@ -17,12 +17,16 @@ from pathlib import Path
 from tests.tools import HarnessError, free_port, stop, wait_until
 
 COMMAND_TIMEOUT = 60.0
+PROFILES = Path(__file__).resolve().parent / "data" / "profiles"
+"""The profiles the tests serve: the project's own and the documented example
+(``docs/example-profile.toml``, not served by default), as symbolic links."""
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without any ``AUTOCONFIG_*`` variable, plus ``extra``."""
+    """This process's environment without any ``AUTOCONFIG_*`` variable, serving the test
+    profiles (:data:`PROFILES`), plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
-    return {**env, **(extra or {})}
+    return {**env, "AUTOCONFIG_PROFILES": str(PROFILES), **(extra or {})}
 
 
 def autoconfig_command(*args: str) -> list[str]:
