@@ -94,12 +94,15 @@ def curl(
 
 
 @contextmanager
-def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Caddy]:
-    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet."""
+def run_caddy(
+    tmp: Path, domain: str, upstreams: Sequence[int], caddyfile: Path = CADDYFILE
+) -> Iterator[Caddy]:
+    """Caddy with the project's Caddyfile (or ``caddyfile``, one ``autoconfig caddyfile``
+    wrote), plus the main website of ``domain`` using the snippet."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
-        f"import {CADDYFILE}\n\n"
+        f"import {caddyfile}\n\n"
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"

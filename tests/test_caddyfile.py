@@ -378,3 +378,49 @@ def test_one_limit_for_the_whole_deployment(tmp_path: Path) -> None:
         served = [app.log_text().count("endpoint=thunderbird") for app in apps]
     assert all(served), served  # both instances answered
     assert len(got) == 2
+
+
+def test_the_caddyfile_for_two_domains_serves_both(tmp_path: Path) -> None:
+    """``autoconfig caddyfile`` for the profiles' domains, through the real Caddy: each domain's
+    two names get a certificate and their own provider's answer, and plain http is redirected."""
+    import json
+    import socket
+    import ssl
+
+    from tests.caddy import run_caddy
+    from tests.servers import PROFILES, run_command, serve
+
+    written = run_command("caddyfile", "--profiles", str(PROFILES), D, "example.org")
+    assert written.returncode == 0, written.stderr.decode()
+    caddyfile = tmp_path / "Caddyfile.sites"
+    caddyfile.write_bytes(written.stdout)
+    with (
+        serve(tmp_path, "--profiles", str(PROFILES), "--trusted-proxy", "127.0.0.1") as app,
+        run_caddy(tmp_path, D, [app.port], caddyfile=caddyfile) as caddy,
+    ):
+        for domain in (D, "example.org"):
+            fetched = curl(caddy, f"https://autoconfig.{domain}/mail/config-v1.1.xml")
+            assert fetched.status == 200, fetched.body
+            provider = etree.fromstring(fetched.body).find("emailProvider")
+            assert provider is not None
+            assert provider.get("id") == domain
+            pointer = curl(
+                caddy,
+                f"https://autodiscover.{domain}/autodiscover/autodiscover.json/v1.0/"
+                f"x@{domain}?Protocol=AutodiscoverV1",
+            )
+            assert json.loads(pointer.body)["Url"] == (
+                f"https://autodiscover.{domain}/autodiscover/autodiscover.xml"
+            )
+            plain = curl(caddy, f"http://autoconfig.{domain}/mail/config-v1.1.xml")
+            assert (plain.status, plain.location) == (
+                301,
+                f"https://autoconfig.{domain}/mail/config-v1.1.xml",
+            )
+        # A domain the file was not written for has no site: no certificate for its names.
+        context = ssl.create_default_context(cafile=str(caddy.root_certificate))
+        with (
+            socket.create_connection(("127.0.0.1", caddy.https_port), timeout=5) as raw,
+            pytest.raises(ssl.SSLError),
+        ):
+            context.wrap_socket(raw, server_hostname="autoconfig.example.net")

@@ -233,6 +233,25 @@ def dns_command(
     )
 
 
+@cli.command("caddyfile")
+@profiles_option
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
+    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile)."""
+    from autoconfig.formats import caddyfile
+    from autoconfig.settings import data_dir
+
+    with Service.load(settings) as service:
+        selected = [
+            name
+            for domain in domains or (None,)
+            for _, names in service.catalog.select(domain)
+            for name in names
+        ]
+    template = data_dir("Caddyfile").read_text(encoding="utf-8")
+    write(caddyfile.render(template, list(dict.fromkeys(selected))).body)
+
+
 @cli.command()
 @profiles_option
 @cname_option
