@@ -257,6 +257,21 @@ def test_check_connect_binds_and_searches(
     assert password not in out + err
 
 
+@pytest.mark.parametrize(("password", "code"), [(BIND_PASSWORD, 0), ("wrong-password", 3)])
+def test_check_connect_with_the_password_from_systemd_credentials(
+    run: Run, ldap_env: dict[str, str], tmp_path: Path, password: str, code: int
+) -> None:
+    """``LoadCredential=ldap-password:…``: the password file systemd copied is the bind password
+    when AUTOCONFIG_LDAP_PASSWORD(_FILE) is not set."""
+    (tmp_path / "ldap-password").write_text(password + "\n")
+    env = {k: v for k, v in ldap_env.items() if k != "AUTOCONFIG_LDAP_PASSWORD"}
+    status, out, err = run(
+        "check", "--connect", env={**env, "CREDENTIALS_DIRECTORY": str(tmp_path)}
+    )
+    assert status == code, out + err
+    assert ("bound and searched" in out) == (code == 0)
+
+
 def test_check_without_connect_does_not_bind(run: Run, ldap_env: dict[str, str]) -> None:
     code, out, _ = run("check", env={**ldap_env, "AUTOCONFIG_LDAP_PASSWORD": "wrong-password"})
     assert code == 0

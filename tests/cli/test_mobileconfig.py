@@ -213,3 +213,32 @@ def test_real_server_serves_signed_profiles(
         in text
     )
     assert "pierre.dupont" not in text  # the access log never holds the address
+
+
+def test_check_and_serve_read_the_signing_files_from_systemd_credentials(
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    signing: tuple[Path, Path, Path],
+    tmp_path: Path,
+    restore_logging: None,
+) -> None:
+    """The unit's ``LoadCredential=signing-cert:…`` (and -key, -chain): the files systemd copied,
+    readable by the service's user only, used when no --signing-* option is given."""
+    import shutil
+
+    for name, source in zip(("signing-cert", "signing-key", "signing-chain"), signing, strict=True):
+        shutil.copy(source, tmp_path / name)
+    env = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    code, out, err = run_cli("check", "--directory", str(DEMO), env=env)
+    assert code == 0, err
+    assert b"ok: signing: CN=autoconfig.ac-aix-marseille.fr" in out
+    calls: list[Any] = []
+    monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: calls.append(args))
+    code, _, err = run_cli("serve", env=env)
+    assert code == 0, err
+    settings: Settings = calls[0][0]
+    assert (settings.signing_cert, settings.signing_key, settings.signing_chain) == (
+        tmp_path / "signing-cert",
+        tmp_path / "signing-key",
+        tmp_path / "signing-chain",
+    )
