@@ -81,7 +81,9 @@ class Spec:
     """A path that must exist when given."""
     credential: str | None = None
     """The systemd credential (``LoadCredential=NAME:…``) that gives this file when the setting
-    is not set: ``$CREDENTIALS_DIRECTORY/NAME``, read only if it is there."""
+    is not set: ``$CREDENTIALS_DIRECTORY/NAME``, used only if it is there and not blank (the
+    shipped unit gives every credential a blank default, ``SetCredential=NAME:\\n``, so that a
+    missing file does not stop the service)."""
 
 
 def setting(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
@@ -111,12 +113,16 @@ only, whatever the owner of the originals)."""
 
 
 def credential_file(spec: Spec, env: Mapping[str, str]) -> Path | None:
-    """The file the credential of ``spec`` names, when systemd gave the service one."""
+    """The file the credential of ``spec`` names, when systemd gave the service one that is not
+    blank (whitespace only)."""
     folder = env.get(CREDENTIALS_DIRECTORY)
     if spec.credential is None or not folder:
         return None
     path = Path(folder) / spec.credential
-    return path if path.is_file() else None
+    try:
+        return path if path.read_bytes().strip() else None
+    except OSError:
+        return None
 
 
 def parse_networks(text: str, problems: list[Problem], key: str) -> tuple[Network, ...]:

@@ -88,13 +88,24 @@ CREDENTIAL_FILES = ("signing-cert", "signing-key", "signing-chain", "ldap-passwo
         ((), {}, (None, None, None, None)),
     ],
 )
+@pytest.mark.parametrize("empty", ["signing-key", "none"])
 def test_files_from_systemd_credentials(
-    tmp_path: Path, present: tuple[str, ...], env: dict[str, str], expected: tuple[str | None, ...]
+    tmp_path: Path,
+    present: tuple[str, ...],
+    env: dict[str, str],
+    expected: tuple[str | None, ...],
+    empty: str,
 ) -> None:
     """``LoadCredential=NAME:…`` puts the file in $CREDENTIALS_DIRECTORY: used for an unset
-    setting, never instead of one that is set. (The command line: tests/cli.)"""
-    for name in present:
-        (tmp_path / name).write_text("x")
+    setting, never instead of one that is set; a blank one (the unit's ``SetCredential=NAME:\\n``
+    default, when the file is missing) is not there. (The command line: tests/cli.)"""
+    for name in CREDENTIAL_FILES:
+        (tmp_path / name).write_text("x" if name in present and name != empty else "\n")
+    if empty in present:
+        expected = tuple(
+            None if name == empty else value
+            for name, value in zip(CREDENTIAL_FILES, expected, strict=True)
+        )
     settings = Settings.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path), **env})
     got = (
         settings.signing_cert,
