@@ -104,7 +104,7 @@ class Explanation:
     failed: bool = False
 
 
-def warnings(catalog: profiles.Catalog, settings: Settings) -> list[str]:
+def start_warnings(catalog: profiles.Catalog, settings: Settings) -> list[str]:
     """What is served, though likely not as meant: said at the start of ``serve`` and by
     ``check``. A profile whose logins come from the directory, served without one, gives every
     person the fallback login."""

@@ -22,7 +22,7 @@ from autoconfig.cli.options import (
 )
 from autoconfig.doctor import Options, failed
 from autoconfig.profiles.dns import with_hosts
-from autoconfig.service import Query, Service, warnings
+from autoconfig.service import Query, Service, start_warnings
 from autoconfig.settings import ServerSettings, Settings
 
 EXIT: dict[type[Exception], int] = {
@@ -89,7 +89,7 @@ def check(settings: Settings, connect: bool) -> None:
             click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
         if service.signer is not None:
             click.echo(f"ok: signing: {service.signer.material.describe()}")
-        for warning in warnings(service.catalog, settings):
+        for warning in start_warnings(service.catalog, settings):
             click.echo(f"warning: {warning}", err=True)
         if service.directory is not None:
             probe = getattr(service.directory, "probe", None)
