@@ -309,6 +309,22 @@ def test_caddy_files_are_formatted(name: str) -> None:
     assert done.stdout == path.read_text(encoding="utf-8")
 
 
+def test_the_written_caddyfile_is_formatted(tmp_path: Path) -> None:
+    import subprocess
+
+    from autoconfig.formats.caddyfile import render
+    from tests.caddy import CADDYFILE
+    from tests.tools import require
+
+    written = tmp_path / "Caddyfile"
+    written.write_bytes(render(CADDYFILE.read_text(encoding="utf-8"), [D, "example.org"]).body)
+    done = subprocess.run(
+        [require("caddy"), "fmt", str(written)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == written.read_text(encoding="utf-8")
+
+
 def test_client_address_comes_from_caddy_never_from_the_client(tmp_path: Path) -> None:
     """Behind the Caddyfile, an upstream sees the address Caddy saw and the scheme it served,
     whatever X-Forwarded-* headers the client sent."""
