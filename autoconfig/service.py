@@ -22,7 +22,7 @@ from autoconfig.model import Account, Found, LoginSource, Provider
 from autoconfig.settings import Settings
 from autoconfig.signing import Signer, open_signer
 from autoconfig.usernames import Directory, open_directory
-from autoconfig.usernames.bounded import Lookups, Outcome
+from autoconfig.usernames.bounded import UNANSWERED, Lookups, Outcome
 
 RENDER_CACHE_SIZE = 1024
 
@@ -95,6 +95,29 @@ class Answer:
         return self.resolution.account if self.resolution else None
 
 
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How the login of one address is found, line by line (``autoconfig directory lookup``);
+    ``failed`` when the directory gave no answer about the person (down, slow, refused)."""
+
+    lines: tuple[str, ...]
+    failed: bool = False
+
+
+def start_warnings(catalog: profiles.Catalog, settings: Settings) -> list[str]:
+    """What is served, though likely not as meant: said at the start of ``serve`` and by
+    ``check``. A profile whose logins come from the directory, served without one, gives every
+    person the fallback login."""
+    if settings.directory:
+        return []
+    return [
+        f"{provider.source}: {provider.id} looks logins up in the directory, but no directory "
+        "is given (--directory): everyone gets the fallback login"
+        for provider in catalog
+        if provider.login.source is LoginSource.DIRECTORY
+    ]
+
+
 @dataclass(frozen=True)
 class Service:
     catalog: profiles.Catalog
@@ -157,14 +180,15 @@ class Service:
             resolved = await self.lookups.account(provider.login, parsed, query.client)
         return Resolution(provider, resolved.account, resolved.outcome)
 
-    async def explain(self, typed: str) -> list[str]:
+    async def explain(self, typed: str) -> Explanation:
         """How the login of the address ``typed`` is found, line by line, as ``autoconfig
         directory lookup`` prints it: the provider, the backend, its answer and its time."""
         parsed = address.parse(typed)
         provider = self.catalog.lookup(parsed.domain)
         lines = [f"provider: {provider.id} (login source: {provider.login.source})"]
         if provider.login.source is LoginSource.TEMPLATE:
-            return [*lines, f"login: {provider.login.expand(parsed)} ({Found.TEMPLATE})"]
+            login = provider.login.expand(parsed)
+            return Explanation((*lines, f"login: {login} ({Found.TEMPLATE})"))
         lines.append(f"backend: {self.directory.description if self.directory else 'none'}")
         start = time.perf_counter()
         result = await self.lookups.find(parsed)
@@ -175,7 +199,8 @@ class Service:
         if result.entry and result.entry.name:
             lines.append(f"name: {result.entry.name}")
         budget = self.settings.lookup.timeout_ms
-        return [*lines, f"time: {elapsed:.1f} ms (budget {budget} ms)"]
+        lines.append(f"time: {elapsed:.1f} ms (budget {budget} ms)")
+        return Explanation(tuple(lines), result.outcome in UNANSWERED)
 
     async def thunderbird(self, query: Query) -> Answer:
         resolution = await self.resolve(query)

@@ -27,11 +27,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def data_dir(name: str) -> Path:
-    """A folder shipped with the project (``profiles``, ``demo``, ``templates``, ``locale``):
-    inside an installed wheel, or beside the package in a source checkout. Never relative to the
-    current directory."""
+    """A folder or file shipped with the project (``profiles``, ``demo``, ``templates``,
+    ``locale``, ``Caddyfile``, ``deploy``): inside an installed wheel, or beside the package in a
+    source checkout. Never relative to the current directory."""
     installed = PACKAGE_DIR / "_data" / name
-    if installed.is_dir():
+    if installed.exists():
         return installed
     return PACKAGE_DIR.parent / name
 
@@ -79,6 +79,11 @@ class Spec:
     """A path that must name a file, not a folder."""
     exists: bool = False
     """A path that must exist when given."""
+    credential: str | None = None
+    """The systemd credential (``LoadCredential=NAME:…``) that gives this file when the setting
+    is not set: ``$CREDENTIALS_DIRECTORY/NAME``, used only if it is there and not blank (the
+    shipped unit gives every credential a blank default, ``SetCredential=NAME:\\n``, so that a
+    missing file does not stop the service)."""
 
 
 def setting(spec: Spec, default: Any = None, factory: Callable[[], Any] | None = None) -> Any:
@@ -100,6 +105,24 @@ def default_of(item: dataclasses.Field[Any]) -> Any:
     if item.default_factory is not dataclasses.MISSING:
         return item.default_factory()
     return None if item.default is dataclasses.MISSING else item.default
+
+
+CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
+"""Where systemd puts the files of a unit's ``LoadCredential=`` (readable by the service's user
+only, whatever the owner of the originals)."""
+
+
+def credential_file(spec: Spec, env: Mapping[str, str]) -> Path | None:
+    """The file the credential of ``spec`` names, when systemd gave the service one that is not
+    blank (whitespace only)."""
+    folder = env.get(CREDENTIALS_DIRECTORY)
+    if spec.credential is None or not folder:
+        return None
+    path = Path(folder) / spec.credential
+    try:
+        return path if path.read_bytes().strip() else None
+    except OSError:
+        return None
 
 
 def parse_networks(text: str, problems: list[Problem], key: str) -> tuple[Network, ...]:
@@ -175,6 +198,8 @@ class EnvSettings:
             values[item.name] = (
                 default if text is None else _from_text(spec, text, default, problems)
             )
+            if values[item.name] is None:
+                values[item.name] = credential_file(spec, env)
         return values
 
     @classmethod
@@ -182,9 +207,13 @@ class EnvSettings:
         """The settings given by command-line ``options`` (by field name) and ``values``; the
         fields without an option (the LDAP password) from the environment."""
         problems: list[Problem] = []
+        options = dict(options)
         for item, spec in specs(cls):
             if spec.option is None and (text := os.environ.get(spec.env)) is not None:
                 values[item.name] = _from_text(spec, text, default_of(item), problems)
+            unset = options.get(item.name, values.get(item.name)) is None
+            if unset and (path := credential_file(spec, os.environ)) is not None:
+                options[item.name] = path
         if problems:
             raise ConfigError(problems)
         return cls(**options, **values)
@@ -328,6 +357,7 @@ class LookupSettings(EnvSettings):
             Kind.PATH,
             file=True,
             show_default=False,
+            credential="ldap-password",
         )
     )
     ldap_password: str | None = setting(
@@ -370,6 +400,7 @@ class Settings(EnvSettings):
             file=True,
             metavar="FILE",
             show_default=False,
+            credential="signing-cert",
         )
     )
     signing_key: Path | None = setting(
@@ -381,6 +412,7 @@ class Settings(EnvSettings):
             file=True,
             metavar="FILE",
             show_default=False,
+            credential="signing-key",
         )
     )
     signing_chain: Path | None = setting(
@@ -392,6 +424,7 @@ class Settings(EnvSettings):
             file=True,
             metavar="FILE",
             show_default=False,
+            credential="signing-chain",
         )
     )
     lookup: LookupSettings = field(default_factory=LookupSettings)

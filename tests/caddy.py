@@ -98,16 +98,18 @@ def run_caddy(
     tmp: Path,
     domain: str,
     upstreams: Sequence[int],
+    caddyfile: Path = CADDYFILE,
     *,
     http_port: int | None = None,
     https_port: int | None = None,
 ) -> Iterator[Caddy]:
-    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet, on
-    the given ports of 127.0.0.1 (free ones by default)."""
+    """Caddy with the project's Caddyfile (or ``caddyfile``, one ``autoconfig caddyfile``
+    wrote), plus the main website of ``domain`` using the snippet, on the given ports of
+    127.0.0.1 (free ones by default)."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
-        f"import {CADDYFILE}\n\n"
+        f"import {caddyfile}\n\n"
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"

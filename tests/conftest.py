@@ -15,14 +15,14 @@ from starlette.testclient import TestClient
 from autoconfig import cli, profiles
 from autoconfig.model import Provider
 from autoconfig.service import Service
-from autoconfig.settings import LookupSettings, Settings, default_profiles, demo_directory
+from autoconfig.settings import LookupSettings, Settings, demo_directory
 from autoconfig.web import create_app
 from tests.caddy import front  # noqa: F401  (session fixture: Caddy in front of two instances)
 from tests.golden import OPTION, Golden
+from tests.servers import PROFILES as PROFILES  # re-exported: tests import it from here
 from tests.slapd import Slapd
 
 TESTS = Path(__file__).resolve().parent
-PROFILES = default_profiles()
 DEMO = demo_directory()
 ACADEMIE = "ac-aix-marseille.fr"
 PIERRE = "pierre.dupont@ac-aix-marseille.fr"
@@ -95,8 +95,10 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def runner() -> Invoke:
     """``runner(*args, env=…)`` runs ``autoconfig ARGS`` in-process, as the shell would (exit
-    status, stdout and stderr apart), without the developer's own ``AUTOCONFIG_*`` variables."""
+    status, stdout and stderr apart), without the developer's own ``AUTOCONFIG_*`` variables,
+    serving the test profiles (``PROFILES``) unless told otherwise."""
     inherited: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AUTOCONFIG_")}
+    inherited["AUTOCONFIG_PROFILES"] = str(PROFILES)
 
     def invoke(*args: str, env: Mapping[str, str] | None = None) -> Result:
         return CliRunner().invoke(

@@ -17,16 +17,20 @@ from pathlib import Path
 from tests.tools import HarnessError, free_port, stop, wait_until
 
 COMMAND_TIMEOUT = 60.0
+PROFILES = Path(__file__).resolve().parent / "data" / "profiles"
+"""The profiles the tests serve: the project's own and the documented example
+(``docs/example-profile.toml``, not served by default), as symbolic links."""
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without any ``AUTOCONFIG_*`` variable, plus ``extra``."""
+    """This process's environment without any ``AUTOCONFIG_*`` variable, serving the test
+    profiles (:data:`PROFILES`), plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCONFIG_")}
-    return {**env, **(extra or {})}
+    return {**env, "AUTOCONFIG_PROFILES": str(PROFILES), **(extra or {})}
 
 
-def autoconfig_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "autoconfig", *args]
+def autoconfig_command(*args: str, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "autoconfig", *args]
 
 
 def run_command(
@@ -84,12 +88,16 @@ def serve(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     cwd: Path | None = None,
+    python: str = sys.executable,
 ) -> Iterator[App]:
     """Start ``autoconfig serve ARGS`` on a loopback port (a free one by default), from ``cwd``
-    (default: this one), and wait until ``/healthz`` says ready; stopped on exit."""
+    (default: this one), with the ``autoconfig`` that ``python`` imports (default: this one's),
+    and wait until ``/healthz`` says ready; stopped on exit."""
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
-    command = autoconfig_command("serve", "--host", "127.0.0.1", "--port", str(port), *args)
+    command = autoconfig_command(
+        "serve", "--host", "127.0.0.1", "--port", str(port), *args, python=python
+    )
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, env=clean_env(env), cwd=cwd

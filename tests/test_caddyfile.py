@@ -309,6 +309,22 @@ def test_caddy_files_are_formatted(name: str) -> None:
     assert done.stdout == path.read_text(encoding="utf-8")
 
 
+def test_the_written_caddyfile_is_formatted(tmp_path: Path) -> None:
+    import subprocess
+
+    from autoconfig.formats.caddyfile import render
+    from tests.caddy import CADDYFILE
+    from tests.tools import require
+
+    written = tmp_path / "Caddyfile"
+    written.write_bytes(render(CADDYFILE.read_text(encoding="utf-8"), [D, "example.org"]).body)
+    done = subprocess.run(
+        [require("caddy"), "fmt", str(written)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == written.read_text(encoding="utf-8")
+
+
 def test_client_address_comes_from_caddy_never_from_the_client(tmp_path: Path) -> None:
     """Behind the Caddyfile, an upstream sees the address Caddy saw and the scheme it served,
     whatever X-Forwarded-* headers the client sent."""
@@ -378,3 +394,49 @@ def test_one_limit_for_the_whole_deployment(tmp_path: Path) -> None:
         served = [app.log_text().count("endpoint=thunderbird") for app in apps]
     assert all(served), served  # both instances answered
     assert len(got) == 2
+
+
+def test_the_caddyfile_for_two_domains_serves_both(tmp_path: Path) -> None:
+    """``autoconfig caddyfile`` for the profiles' domains, through the real Caddy: each domain's
+    two names get a certificate and their own provider's answer, and plain http is redirected."""
+    import json
+    import socket
+    import ssl
+
+    from tests.caddy import run_caddy
+    from tests.servers import PROFILES, run_command, serve
+
+    written = run_command("caddyfile", "--profiles", str(PROFILES), D, "example.org")
+    assert written.returncode == 0, written.stderr.decode()
+    caddyfile = tmp_path / "Caddyfile.sites"
+    caddyfile.write_bytes(written.stdout)
+    with (
+        serve(tmp_path, "--profiles", str(PROFILES), "--trusted-proxy", "127.0.0.1") as app,
+        run_caddy(tmp_path, D, [app.port], caddyfile=caddyfile) as caddy,
+    ):
+        for domain in (D, "example.org"):
+            fetched = curl(caddy, f"https://autoconfig.{domain}/mail/config-v1.1.xml")
+            assert fetched.status == 200, fetched.body
+            provider = etree.fromstring(fetched.body).find("emailProvider")
+            assert provider is not None
+            assert provider.get("id") == domain
+            pointer = curl(
+                caddy,
+                f"https://autodiscover.{domain}/autodiscover/autodiscover.json/v1.0/"
+                f"x@{domain}?Protocol=AutodiscoverV1",
+            )
+            assert json.loads(pointer.body)["Url"] == (
+                f"https://autodiscover.{domain}/autodiscover/autodiscover.xml"
+            )
+            plain = curl(caddy, f"http://autoconfig.{domain}/mail/config-v1.1.xml")
+            assert (plain.status, plain.location) == (
+                301,
+                f"https://autoconfig.{domain}/mail/config-v1.1.xml",
+            )
+        # A domain the file was not written for has no site: no certificate for its names.
+        context = ssl.create_default_context(cafile=str(caddy.root_certificate))
+        with (
+            socket.create_connection(("127.0.0.1", caddy.https_port), timeout=5) as raw,
+            pytest.raises(ssl.SSLError),
+        ):
+            context.wrap_socket(raw, server_hostname="autoconfig.example.net")

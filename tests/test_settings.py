@@ -69,3 +69,52 @@ def test_numbers_that_are_not_finite_are_refused(text: str) -> None:
     """``nan`` passes every range comparison: a time-out of nan made every lookup fail."""
     with pytest.raises(ConfigError, match="AUTOCONFIG_LDAP_TIMEOUT"):
         Settings.from_env({"AUTOCONFIG_LDAP_TIMEOUT": text})
+
+
+CREDENTIAL_FILES = ("signing-cert", "signing-key", "signing-chain", "ldap-password")
+
+
+@pytest.mark.parametrize(
+    ("present", "env", "expected"),
+    [
+        # (credential files systemd wrote, AUTOCONFIG_* set, the four paths: "cred" or given)
+        (CREDENTIAL_FILES, {}, ("cred", "cred", "cred", "cred")),
+        (("signing-cert", "ldap-password"), {}, ("cred", None, None, "cred")),
+        (
+            CREDENTIAL_FILES,
+            {"AUTOCONFIG_SIGNING_CERT": "/etc/c.pem", "AUTOCONFIG_LDAP_PASSWORD_FILE": "/p"},
+            ("/etc/c.pem", "cred", "cred", "/p"),
+        ),
+        ((), {}, (None, None, None, None)),
+    ],
+)
+@pytest.mark.parametrize("empty", ["signing-key", "none"])
+def test_files_from_systemd_credentials(
+    tmp_path: Path,
+    present: tuple[str, ...],
+    env: dict[str, str],
+    expected: tuple[str | None, ...],
+    empty: str,
+) -> None:
+    """``LoadCredential=NAME:…`` puts the file in $CREDENTIALS_DIRECTORY: used for an unset
+    setting, never instead of one that is set; a blank one (the unit's ``SetCredential=NAME:\\n``
+    default, when the file is missing) is not there. (The command line: tests/cli.)"""
+    for name in CREDENTIAL_FILES:
+        (tmp_path / name).write_text("x" if name in present and name != empty else "\n")
+    if empty in present:
+        expected = tuple(
+            None if name == empty else value
+            for name, value in zip(CREDENTIAL_FILES, expected, strict=True)
+        )
+    settings = Settings.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path), **env})
+    got = (
+        settings.signing_cert,
+        settings.signing_key,
+        settings.signing_chain,
+        settings.lookup.ldap_password_file,
+    )
+    wanted = tuple(
+        tmp_path / name if value == "cred" else (Path(value) if value else None)
+        for name, value in zip(CREDENTIAL_FILES, expected, strict=True)
+    )
+    assert got == wanted

@@ -26,7 +26,7 @@ from autoconfig.formats import ddm, mobileconfig
 from autoconfig.formats.mdm import DEFAULT_VENDOR, Vendor
 from autoconfig.model import Provider
 from autoconfig.profiles.dns import with_hosts
-from autoconfig.service import Query, Service
+from autoconfig.service import Query, Service, start_warnings
 from autoconfig.settings import ServerSettings, Settings
 
 EXIT: dict[type[Exception], int] = {
@@ -83,10 +83,18 @@ def cli() -> None:
     help="Also bind to the LDAP directory and run one test search (exit 3 when that fails).",
 )
 def check(settings: Settings, connect: bool) -> None:
-    """Validate the profiles, the signing files and the directory, listing every problem at once."""
+    """Validate the profiles, the signing files and the directory, listing every problem at once.
+
+    The files are checked as ``serve`` checks them (an expired signing certificate fails), the
+    directory read in full; without ``--connect`` nothing is asked of an LDAP server, so that a
+    service can start (``ExecStartPre``) and reload (``ExecReload``) while the directory is down."""
     with Service.load(settings) as service:
         for provider in service.catalog:
             click.echo(f"ok: {provider.source}: {provider.id} ({', '.join(provider.domains)})")
+        if service.signer is not None:
+            click.echo(f"ok: signing: {service.signer.material.describe()}")
+        for warning in start_warnings(service.catalog, settings):
+            click.echo(f"warning: {warning}", err=True)
         if service.directory is not None:
             probe = getattr(service.directory, "probe", None)
             if connect and probe is not None:
@@ -237,10 +245,15 @@ def directory_import(csv_file: Path, target: Path) -> None:
 @settings_options
 @click.argument("address")
 def directory_lookup(settings: Settings, address: str) -> None:
-    """Look ADDRESS up as the service would: which backend answered, what, and how long it took."""
+    """Look ADDRESS up as the service would: which backend answered, what, and how long it took.
+
+    Exits with status 3 when the directory gave no answer (down, too slow, refused)."""
     with Service.load(settings) as service:
-        for line in anyio.run(service.explain, address):
-            click.echo(line)
+        explained = anyio.run(service.explain, address)
+    for line in explained.lines:
+        click.echo(line)
+    if explained.failed:
+        raise errors.DirectoryError("the lookup failed: the directory gave no answer (see result)")
 
 
 cname_option = click.option(
@@ -280,6 +293,25 @@ def dns_command(
             for provider, domains in selected
         )
     )
+
+
+@cli.command("caddyfile")
+@profiles_option
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
+    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile)."""
+    from autoconfig.formats import caddyfile
+    from autoconfig.settings import data_dir
+
+    with Service.load(settings) as service:
+        selected = [
+            name
+            for domain in domains or (None,)
+            for _, names in service.catalog.select(domain)
+            for name in names
+        ]
+    template = data_dir("Caddyfile").read_text(encoding="utf-8")
+    write(caddyfile.render(template, list(dict.fromkeys(selected))).body)
 
 
 @cli.command()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from autoconfig.server.logs import log_config
-from autoconfig.service import Service
+from autoconfig.service import Service, start_warnings
 from autoconfig.settings import ServerSettings, Settings
 from autoconfig.usernames import check_directory
 
@@ -35,6 +35,8 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     with Service.load(replace(settings, directory=None)) as service:
         if settings.directory:
             check_directory(settings.directory, settings.lookup)
+        for warning in start_warnings(service.catalog, settings):
+            log.warning("%s", warning)
         if service.signer is None:
             log.warning(
                 "Apple profiles are served unsigned: no signing certificate (--signing-cert)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autoconfig.settings import default_profiles, demo_directory
+from autoconfig.settings import demo_directory
 from tests import servers
 from tests.tools import HarnessError
 
@@ -54,7 +54,7 @@ class Server:
 def serve(workdir: Path) -> Iterator[Server]:
     """``autoconfig serve`` with the project's profiles and demo directory, run from ``workdir``
     (not the project folder: the installed command must find its templates by itself)."""
-    args = ("--profiles", str(default_profiles()), "--directory", str(demo_directory()))
+    args = ("--profiles", str(servers.PROFILES), "--directory", str(demo_directory()))
     with servers.serve(workdir, *args, "--log-level", "warning", cwd=workdir) as app:
         yield Server(app.port, app.log)
 

@@ -35,6 +35,29 @@ def test_check_lists_profiles_and_directory(runner: Invoke) -> None:
     assert "directory: CSV table staff.csv (5 entries)" in out
 
 
+NO_DIRECTORY = (
+    "ac-aix-marseille.toml: ac-aix-marseille.fr looks logins up in the directory, but no "
+    "directory is given (--directory): everyone gets the fallback login"
+)
+
+
+@pytest.mark.parametrize(("args", "warned"), [([], True), (["--directory", str(DEMO)], False)])
+def test_check_and_serve_warn_of_a_directory_profile_without_directory(
+    runner: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+    restore_logging: None,
+    args: list[str],
+    warned: bool,
+) -> None:
+    monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: None)
+    checked = runner("check", "--profiles", str(PROFILES), *args)
+    assert checked.exit_code == 0, checked.stderr  # a warning, not a failure
+    assert (f"warning: {PROFILES / NO_DIRECTORY}" in checked.stderr) == warned
+    served = runner("serve", "--profiles", str(PROFILES), *args)
+    assert served.exit_code == 0, served.stderr
+    assert (NO_DIRECTORY in served.stderr) == warned
+
+
 def test_check_reports_every_problem_and_fails(runner: Invoke, tmp_path: Path) -> None:
     result = runner("check", "--profiles", str(broken_profiles(tmp_path)))
     assert result.exit_code == 2

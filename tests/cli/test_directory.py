@@ -93,13 +93,14 @@ def test_lookup_when_the_directory_is_down(run: Run, tmp_path: Path) -> None:
     from tests.tools import free_port
 
     url = f"ldap://127.0.0.1:{free_port()}/dc=fr"
-    code, out, _ = run(
+    code, out, err = run(
         "directory", "lookup", "--profiles", str(PROFILES), "--directory", url,
         "pierre.dupont@ac-aix-marseille.fr",
     )  # fmt: skip
-    assert code == 0
+    assert code == 3  # DirectoryError: a script or a monitor sees the failure
     assert "result: failed: LDAP connection failed" in out
     assert "login: pierre.dupont (fallback)" in out
+    assert err == "error: the lookup failed: the directory gave no answer (see result)\n"
 
 
 def test_lookup_in_csv_and_template_providers(run: Run) -> None:
@@ -254,6 +255,21 @@ def test_check_connect_binds_and_searches(
     assert status == code, err
     assert said in out + err
     assert password not in out + err
+
+
+@pytest.mark.parametrize(("password", "code"), [(BIND_PASSWORD, 0), ("wrong-password", 3)])
+def test_check_connect_with_the_password_from_systemd_credentials(
+    run: Run, ldap_env: dict[str, str], tmp_path: Path, password: str, code: int
+) -> None:
+    """``LoadCredential=ldap-password:…``: the password file systemd copied is the bind password
+    when AUTOCONFIG_LDAP_PASSWORD(_FILE) is not set."""
+    (tmp_path / "ldap-password").write_text(password + "\n")
+    env = {k: v for k, v in ldap_env.items() if k != "AUTOCONFIG_LDAP_PASSWORD"}
+    status, out, err = run(
+        "check", "--connect", env={**env, "CREDENTIALS_DIRECTORY": str(tmp_path)}
+    )
+    assert status == code, out + err
+    assert ("bound and searched" in out) == (code == 0)
 
 
 def test_check_without_connect_does_not_bind(run: Run, ldap_env: dict[str, str]) -> None:

@@ -154,22 +154,35 @@ def test_serve_passes_signing_files_on(
     assert (settings.signing_cert, settings.signing_key, settings.signing_chain) == signing
 
 
-def test_serve_refuses_an_expired_certificate(
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_check_refuses_an_expired_certificate_as_serve_does(
     run_cli: RunCli,
     monkeypatch: pytest.MonkeyPatch,
     ca: pki.Pki,
     restore_logging: None,
+    command: str,
 ) -> None:
+    """``check`` is the unit's ``ExecStartPre`` and ``ExecReload``: it must refuse what ``serve``
+    refuses, or systemd would start a service that stops at once, again and again."""
     from datetime import UTC, datetime, timedelta
 
     cert, key, _ = ca.signer("old.example.org", start=datetime.now(UTC) - timedelta(days=90))
     monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: pytest.fail("must not start"))
-    code, _, err = run_cli("serve", "--signing-cert", str(cert), "--signing-key", str(key))
+    code, out, err = run_cli(command, "--signing-cert", str(cert), "--signing-key", str(key))
     assert code == 2
     assert (
         f"error: {cert}: the certificate 'CN=old.example.org,O=Autoconfig test PKI' expired on"
         in err
     )
+    assert b"ok: signing" not in out
+
+
+def test_check_names_the_signing_certificate(
+    run_cli: RunCli, signing: tuple[Path, Path, Path]
+) -> None:
+    code, out, err = run_cli("check", "--directory", str(DEMO), *signing_args(signing))
+    assert code == 0, err
+    assert b"ok: signing: CN=autoconfig.ac-aix-marseille.fr,O=Autoconfig test PKI, expires " in out
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +254,32 @@ def test_mdm_errors_are_clear(runner: Invoke, args: list[str], status: int, mess
     assert result.exit_code == status, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_check_and_serve_read_the_signing_files_from_systemd_credentials(
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    signing: tuple[Path, Path, Path],
+    tmp_path: Path,
+    restore_logging: None,
+) -> None:
+    """The unit's ``LoadCredential=signing-cert:…`` (and -key, -chain): the files systemd copied,
+    readable by the service's user only, used when no --signing-* option is given."""
+    import shutil
+
+    for name, source in zip(("signing-cert", "signing-key", "signing-chain"), signing, strict=True):
+        shutil.copy(source, tmp_path / name)
+    env = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    code, out, err = run_cli("check", "--directory", str(DEMO), env=env)
+    assert code == 0, err
+    assert b"ok: signing: CN=autoconfig.ac-aix-marseille.fr" in out
+    calls: list[Any] = []
+    monkeypatch.setattr(autoconfig.server, "run", lambda *args, **_: calls.append(args))
+    code, _, err = run_cli("serve", env=env)
+    assert code == 0, err
+    settings: Settings = calls[0][0]
+    assert (settings.signing_cert, settings.signing_key, settings.signing_chain) == (
+        tmp_path / "signing-cert",
+        tmp_path / "signing-key",
+        tmp_path / "signing-chain",
+    )

@@ -133,3 +133,40 @@ def test_every_environment_variable_is_documented() -> None:
     }
     missing = sorted(name for name in names if f"`{name}`" not in readme)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("args", "sites"),
+    [
+        (
+            [],
+            [
+                "autoconfig.ac-aix-marseille.fr, autodiscover.ac-aix-marseille.fr,",
+                "autoconfig.example.org, autodiscover.example.org,",
+                "autoconfig.example.net, autodiscover.example.net {",
+            ],
+        ),
+        (["Example.NET"], ["autoconfig.example.net, autodiscover.example.net {"]),
+    ],
+)
+def test_caddyfile_serves_the_domains_of_the_profiles(
+    runner: Invoke, args: list[str], sites: list[str]
+) -> None:
+    def plain(row: str) -> str:
+        """The same site addresses for plain http."""
+        addresses = row.rstrip(" {,")
+        return ", ".join(f"http://{a}" for a in addresses.split(", ")) + row[len(addresses) :]
+
+    result = runner("caddyfile", *args)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for block in (sites, [plain(row) for row in sites]):
+        start = lines.index(block[0])
+        assert lines[start : start + len(block)] == block
+
+
+def test_caddyfile_of_a_domain_no_profile_serves(runner: Invoke) -> None:
+    result = runner("caddyfile", "ac-aix-marseille.fr", "gmail.com")
+    assert result.exit_code == 5
+    assert "no profile serves the domain 'gmail.com'" in result.stderr
+    assert result.stdout == ""

@@ -16,12 +16,13 @@ from autoconfig.formats.dns import Record
 from autoconfig.model import Provider
 from autoconfig.service import Service
 from tests.dnsserver import NameServer, run_named, zone_text
+from tests.servers import PROFILES
 
 DOMAINS = ("example.org", "example.net")
 
 
 def printed(domain: str) -> str:
-    result = CliRunner().invoke(cli.cli, ["dns", domain])
+    result = CliRunner().invoke(cli.cli, ["dns", "--profiles", str(PROFILES), domain])
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -4,6 +4,10 @@ import pytest
 
 from autoconfig.errors import UnknownDomainError
 from autoconfig.service import Service
+from tests.caddy import ROOT
+from tests.conftest import Invoke
+
+EXAMPLE = ROOT / "docs" / "example-profile.toml"
 
 HOSTS = [
     ("autoconfig.ac-aix-marseille.fr", "ac-aix-marseille.fr"),
@@ -48,3 +52,18 @@ def test_lookup_by_domain(service: Service) -> None:
     ]
     with pytest.raises(UnknownDomainError, match=r"'gmail\.com'"):
         service.catalog.lookup("gmail.com")
+
+
+def test_the_example_profile_is_served_only_when_asked_for(runner: Invoke) -> None:
+    """The default profiles folder holds the académie's profile only: the documented example
+    (docs/example-profile.toml) would answer, and sign profiles, for example.org."""
+    from autoconfig.settings import Settings
+
+    with Service.load(Settings()) as default:
+        assert [provider.id for provider in default.catalog] == ["ac-aix-marseille.fr"]
+    result = runner("check", env={"AUTOCONFIG_PROFILES": ""})  # empty: the default folder
+    assert result.exit_code == 0, result.stderr
+    assert "example" not in result.stdout
+    asked = runner("check", "--profiles", str(EXAMPLE.parent))
+    assert asked.exit_code == 0, asked.stderr
+    assert "ok: " + str(EXAMPLE) + ": example.org (example.org, example.net)" in asked.stdout
