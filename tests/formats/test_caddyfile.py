@@ -50,9 +50,10 @@ def test_the_rest_of_the_shipped_file_is_kept() -> None:
     changed = [line for line in shipped if line not in written]
     assert changed == [
         "autoconfig.{$AUTOCONFIG_DOMAIN}, autodiscover.{$AUTOCONFIG_DOMAIN} {",
+        "ua-auto-config.{$AUTOCONFIG_DOMAIN} {",
         "http://autoconfig.{$AUTOCONFIG_DOMAIN}, http://autodiscover.{$AUTOCONFIG_DOMAIN} {",
     ]
-    assert len(written) == len(shipped) + 2  # one more line per site block
+    assert len(written) == len(shipped) + len(changed)  # one more line per site block
     assert "{$AUTOCONFIG_DOMAIN}" not in "".join(x for x in written if not x.startswith("#"))
 
 
