@@ -99,7 +99,8 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid.
 
     SIGHUP reloads the profiles, the directory and the signing certificate (kept as they were if
-    the new ones are invalid); SIGTERM stops accepting connections and lets requests in flight
+    the new ones are invalid); a replaced CSV or SQLite directory file is swapped in without it
+    (--directory-watch-interval). SIGTERM stops accepting connections and lets requests in flight
     finish."""
     from autoconfig import server as running
 
