@@ -150,22 +150,42 @@ MAX_SHOWN = 30
 
 
 _UNDEFINED_IN_1252 = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
+_UTF8_SEQUENCE = re.compile(
+    b"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+"""A non-ASCII character in UTF-8: bytes that French text in Windows-1252 (``é`` then a letter)
+practically never forms."""
+
+
+def _first_non_utf8(handle: BinaryIO) -> int | None:
+    """The line of the first byte of ``handle`` that is not UTF-8, or ``None`` when it all is."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        while chunk := handle.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:  # exc.object: the chunk after what was pending
+                return line + exc.object.count(b"\n", 0, exc.start)
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return line
+        return None
+    finally:
+        handle.seek(0)
 
 
 def _encoding(handle: BinaryIO, path: Path) -> str:
-    """:data:`UTF8` when the whole of ``handle`` is valid UTF-8, else :data:`WINDOWS_1252`, or
-    :class:`DirectoryError` naming the line of a byte that is neither; ``handle`` is rewound."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while chunk := handle.read(CHUNK):
-            decoder.decode(chunk)
-        decoder.decode(b"", final=True)
+    """:data:`UTF8` when the whole of ``handle`` is valid UTF-8, else :data:`WINDOWS_1252`; or
+    :class:`DirectoryError` naming the line of a byte that is neither, or of the first one that
+    is not UTF-8 in a file that is UTF-8 elsewhere (read as Windows-1252, each of its accented
+    letters would become two). ``handle`` is rewound."""
+    first = _first_non_utf8(handle)
+    if first is None:
         return UTF8
-    except UnicodeDecodeError:
-        pass
-    finally:
-        handle.seek(0)
-    line = 1
+    line, utf8, tail = 1, False, b""
     while chunk := handle.read(CHUNK):
         if found := _UNDEFINED_IN_1252.search(chunk):
             line += chunk.count(b"\n", 0, found.start())
@@ -173,8 +193,15 @@ def _encoding(handle: BinaryIO, path: Path) -> str:
                 f"{path}: line {line}: byte 0x{found.group()[0]:02x} is neither UTF-8 nor "
                 "Windows-1252 (expected a file saved as CSV UTF-8, or as CSV by Excel)"
             )
+        utf8 = utf8 or _UTF8_SEQUENCE.search(tail + chunk) is not None  # also across chunks
+        tail = (tail + chunk)[-3:]
         line += chunk.count(b"\n")
     handle.seek(0)
+    if utf8:
+        raise DirectoryError(
+            f"{path}: line {first}: is not UTF-8, while other lines are (expected the whole "
+            "file in one encoding: save it again as CSV UTF-8)"
+        )
     return WINDOWS_1252
 
 

@@ -169,6 +169,39 @@ def test_neither_utf8_nor_windows_1252(tmp_path: Path) -> None:
         load_csv(path)
 
 
+def test_a_utf8_file_with_a_line_in_another_encoding_is_refused(tmp_path: Path) -> None:
+    """Read as Windows-1252, every "ë" of its UTF-8 lines would become "Ã«": refused instead."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "email,login,name\ngaelle.lheritier@ac-aix-marseille.fr,glheritier,Gaëlle\n".encode()
+        + "pierre.dupont@ac-aix-marseille.fr,pdupont,Pierre-Gaël\n".encode("cp1252")
+    )
+    with pytest.raises(DirectoryError, match="line 3: is not UTF-8, while other lines are"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_encodings_are_found_whatever_the_reading_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A character or a line cut between two chunks read from the file changes nothing."""
+    from autoconfig.usernames import table
+
+    monkeypatch.setattr(table, "CHUNK", chunk)
+    utf8 = "email,login,name\na@ac-aix-marseille.fr,a,Gaël €\nb@ac-aix-marseille.fr,b,Zoë\n"
+    path = tmp_path / "staff.csv"
+    path.write_bytes(utf8.encode())
+    assert load_csv(path).lookup(parse("b@ac-aix-marseille.fr")) == Entry("b", "Zoë")
+    path.write_bytes(utf8.encode("cp1252"))
+    assert load_csv(path).lookup(parse("a@ac-aix-marseille.fr")) == Entry("a", "Gaël €")
+    path.write_bytes(utf8.encode() + "c@ac-aix-marseille.fr,c,Loïc\n".encode("cp1252"))
+    with pytest.raises(DirectoryError, match="line 4: is not UTF-8, while other lines are"):
+        load_csv(path)
+    path.write_bytes(utf8.encode("cp1252") + b"c@ac-aix-marseille.fr,c,\x9d\n")
+    with pytest.raises(DirectoryError, match="line 4: byte 0x9d is neither UTF-8 nor"):
+        load_csv(path)
+
+
 def test_a_file_changed_while_it_is_read_is_refused(tmp_path: Path) -> None:
     """A file written in place while the service reads it (half of it new, maybe) is refused."""
     path = csv_file(tmp_path, DEMO.read_text(encoding="utf-8"))
