@@ -19,7 +19,7 @@ from autoconfig.server.sync import reload_and_watch, swap
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings, Settings
 from autoconfig.usernames.table import write_sqlite
-from autoconfig.usernames.watch import FileState, Watch
+from autoconfig.usernames.watch import Action, FileState, Watch
 from autoconfig.web import create_app
 from tests.conftest import DEMO, PIERRE, PROFILES
 from tests.servers import App, serve
@@ -192,6 +192,28 @@ def test_swap_leaves_a_file_replaced_again_meanwhile_for_the_next_poll(tmp_path:
     replace_file(directory, demo_with("pdupont2").encode())  # after the poll that saw `seen`
     assert asyncio.run(swap(Reloader(app), directory, seen, Watch())) is False
     assert app.state.service is before
+
+
+def test_a_switched_symbolic_link_is_a_replaced_file(tmp_path: Path) -> None:
+    """``--directory`` naming a link to one of several imports: switching the link is seen."""
+    for day, login in (("monday", "pdupont"), ("tuesday", "pdupont2")):
+        (tmp_path / f"{day}.csv").write_text(demo_with(login), encoding="utf-8")
+        write_sqlite(tmp_path / f"{day}.csv", tmp_path / f"{day}.sqlite")
+    current = tmp_path / "current.sqlite"
+    current.symlink_to(tmp_path / "monday.sqlite")
+    settings = Settings(PROFILES, str(current))
+    app = create_app(Service.load(settings))
+    watch = Watch()
+    loaded = FileState.of(current)
+    assert loaded is not None
+    link = tmp_path / "current.sqlite.new"
+    link.symlink_to(tmp_path / "tuesday.sqlite")
+    link.replace(current)
+    now = FileState.of(current)
+    assert now is not None
+    assert [watch.poll(loaded, now) for _ in range(2)] == [Action.SETTLING, Action.LOAD]
+    assert asyncio.run(swap(Reloader(app), current, now, watch)) is True
+    assert login_in(app.state.service) == "pdupont2"
 
 
 def tasks_of(client: TestClient) -> set[str]:
