@@ -363,6 +363,20 @@ class LookupSettings(EnvSettings):
     ldap_password: str | None = setting(
         Spec("AUTOCONFIG_LDAP_PASSWORD", "The bind password itself (prefer the file).", secret=True)
     )
+    watch_interval: float = setting(
+        Spec(
+            "AUTOCONFIG_DIRECTORY_WATCH_INTERVAL",
+            "How often each worker looks at a CSV or SQLite directory file: a replaced one is "
+            "loaded once it has stayed the same for that long, and swapped in if it is valid "
+            "(0: only on SIGHUP).",
+            "--directory-watch-interval",
+            Kind.FLOAT,
+            0,
+            3600,
+            metavar="SECONDS",
+        ),
+        2.0,
+    )
 
 
 @dataclass(frozen=True)  # no slots: a slotted class breaks super() in its methods

@@ -111,7 +111,8 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     """Serve HTTP. Refuses to start when a profile, the directory or the signing files are invalid.
 
     SIGHUP reloads the profiles, the directory and the signing certificate (kept as they were if
-    the new ones are invalid); SIGTERM stops accepting connections and lets requests in flight
+    the new ones are invalid); a replaced CSV or SQLite directory file is swapped in without it
+    (--directory-watch-interval). SIGTERM stops accepting connections and lets requests in flight
     finish."""
     from autoconfig import server as running
 
@@ -231,10 +232,14 @@ def directory() -> None:
     "target",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file to write (replaced atomically).",
+    help="SQLite file to write (.sqlite, .sqlite3 or .db; replaced atomically, never CSV_FILE).",
 )
 def directory_import(csv_file: Path, target: Path) -> None:
-    """Build a SQLite directory from CSV_FILE (columns email, login and optionally name)."""
+    """Build a SQLite directory from CSV_FILE (columns email, login and optionally name).
+
+    CSV_FILE as spreadsheets save it: separated by , or ; (found from the header row), in UTF-8
+    (with or without a byte order mark) or Windows-1252. Every bad row is listed by line and
+    column, and nothing is written."""
     from autoconfig.usernames.table import write_sqlite
 
     count = write_sqlite(csv_file, target)

@@ -15,12 +15,14 @@ import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import anyio.to_thread
 from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError, ConfigError
 from autoconfig.service import Service
+from autoconfig.usernames import Directory
 
 log = logging.getLogger("autoconfig.reload")
 
@@ -59,6 +61,19 @@ class Reloader:
             self._retiring.add(current)
             asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
             return True
+
+    async def replace_directory(self, directory: Directory) -> None:
+        """Swap in a service like the current one but answering from ``directory`` (loaded and
+        checked by the caller: :mod:`autoconfig.server.sync`); the profiles and the signing
+        files stay as they are, the cache of lookups starts empty. One swap at a time, as
+        reloads."""
+        async with self._lock:
+            current: Service = self.app.state.service
+            fresh = replace(current, directory=directory)
+            fresh.lookups.prime()
+            self.app.state.service = fresh
+            self._retiring.add(current)
+            asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
 
     def _retire(self, service: Service) -> None:
         if service in self._retiring:

@@ -1,5 +1,6 @@
 """The app factory ``autoconfig serve`` hands to uvicorn: each worker process builds its app
-from the settings in ``AUTOCONFIG_*``; ``SIGHUP`` reloads (:mod:`autoconfig.server.reload`); with
+from the settings in ``AUTOCONFIG_*``; ``SIGHUP`` reloads (:mod:`autoconfig.server.reload`), a
+replaced directory file is swapped in (:mod:`autoconfig.server.sync`); with
 several workers the metrics are shared through ``PROMETHEUS_MULTIPROC_DIR``."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError
-from autoconfig.server.reload import reload_on_hangup
+from autoconfig.server.sync import reload_and_watch
 from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import create_app
@@ -35,5 +36,5 @@ def app() -> Starlette:
     return create_app(
         service,
         metrics=Metrics(Path(shared) if shared else None),
-        lifespan=reload_on_hangup,
+        lifespan=reload_and_watch,
     )

@@ -65,7 +65,7 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
     """Open the backend named by ``spec``: a ``.csv`` file, a ``.sqlite``/``.sqlite3``/``.db`` file,
     or an ``ldap://``/``ldaps://`` URL (connecting as ``settings`` say, on first use)."""
     from autoconfig.usernames.ldapurl import is_ldap_url
-    from autoconfig.usernames.table import SqliteDirectory, load_csv
+    from autoconfig.usernames.table import SQLITE_SUFFIXES, SqliteDirectory, load_csv
 
     if is_ldap_url(spec):
         from autoconfig.usernames.ldap import open_ldap
@@ -74,7 +74,7 @@ def open_directory(spec: str, settings: LookupSettings | None = None) -> Directo
     suffix = Path(spec).suffix.lower()
     if suffix == ".csv":
         return load_csv(Path(spec))
-    if suffix in {".sqlite", ".sqlite3", ".db"}:
+    if suffix in SQLITE_SUFFIXES:
         return SqliteDirectory(Path(spec))
     raise ConfigError(
         [

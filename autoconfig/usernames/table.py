@@ -13,18 +13,25 @@ digest is a lookup key, not a secret; it is never logged.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
+import itertools
+import re
 import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from autoconfig.address import Address, parse
-from autoconfig.errors import AddressError, DirectoryError
+from autoconfig.errors import AddressError, ConfigError, DirectoryError, Problem
 from autoconfig.usernames.entry import Entry, check_login, check_name
+from autoconfig.usernames.watch import FileState, Source
 
 REQUIRED_COLUMNS = ("email", "login")
 MAX_REPORTED = 20
@@ -67,11 +74,15 @@ class TableDirectory:
     """
 
     def __init__(
-        self, entries: Mapping[str, Entry] | Iterable[tuple[str, Entry]], name: str
+        self,
+        entries: Mapping[str, Entry] | Iterable[tuple[str, Entry]],
+        name: str,
+        source: Source | None = None,
     ) -> None:
         pairs = entries.items() if isinstance(entries, Mapping) else entries
         self._entries = {key: _pack(entry) for key, entry in pairs}
         self._name = name
+        self._source = source
         self._index: tuple[array[int], list[str]] | None = None
         self._index_lock = threading.Lock()
 
@@ -113,75 +124,247 @@ class TableDirectory:
             at += 1
         return None
 
+    @property
+    def source(self) -> Source | None:
+        """The file the table was read from (``None``: built in memory)."""
+        return self._source
+
     def close(self) -> None:
         """Nothing to release: the table lives in memory."""
 
 
-def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
-    """Yield ``(key, entry)`` for each row of a CSV directory; raise :class:`DirectoryError` listing bad rows."""
-    problems: list[str] = []
-    seen: dict[str, int] = {}
+SEPARATORS = (",", ";", "\t")
+"""Between the cells of a CSV row: a spreadsheet saving "CSV" in French writes ``;`` (the comma
+is the decimal mark), elsewhere ``,``. Found from the header row (:func:`_separator`)."""
+
+UTF8, WINDOWS_1252 = "utf-8-sig", "cp1252"
+"""The encodings of a CSV file: UTF-8 (with or without the byte order mark Excel writes) when it
+is valid UTF-8, else Windows-1252 (what Excel writes for "CSV (separator: semicolon)")."""
+
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+"""The names of SQLite directory files (``--directory`` reads any other file as CSV or refuses it)."""
+
+CHUNK = 1 << 20
+MAX_SHOWN = 30
+"""The header cells, and the characters of each, that a problem quotes at most."""
+
+
+_UNDEFINED_IN_1252 = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
+_UTF8_SEQUENCE = re.compile(
+    b"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+"""A non-ASCII character in UTF-8: bytes that French text in Windows-1252 (``é`` then a letter)
+practically never forms."""
+
+
+def _first_non_utf8(handle: BinaryIO) -> int | None:
+    """The line of the first byte of ``handle`` that is not UTF-8, or ``None`` when it all is."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
-    with handle:
+        while chunk := handle.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:  # exc.object: the chunk after what was pending
+                return line + exc.object.count(b"\n", 0, exc.start)
+            line += chunk.count(b"\n")
         try:
-            reader = csv.reader(handle)
-            columns = _columns(reader, path)
-            email = columns.index("email")
-            login = columns.index("login")
-            name = columns.index("name") if "name" in columns else None
-            for row in reader:
-                if not row:
-                    continue  # a blank line
-                line = reader.line_num
-                entry_key = _row(
-                    _cell(row, email), _cell(row, login), _cell(row, name), line, problems
-                )
-                if entry_key is None:
-                    continue
-                key, entry = entry_key
-                if key in seen:
-                    problems.append(f"line {line}: {key!r} already appears on line {seen[key]}")
-                    continue
-                seen[key] = line
-                yield key, entry
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise DirectoryError(f"{path}: is not a readable UTF-8 CSV file: {exc}") from exc
-    if problems:
-        shown = problems[:MAX_REPORTED]
-        more = (
-            f"\n… and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
-        )
-        raise DirectoryError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(shown) + more)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return line
+        return None
+    finally:
+        handle.seek(0)
 
 
-def _columns(reader: Iterator[list[str]], path: Path) -> list[str]:
-    """The header row's column names, or :class:`DirectoryError` if it lacks a required one."""
-    columns = [c.strip().casefold() for c in next(reader, [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
+def _encoding(handle: BinaryIO, path: Path) -> str:
+    """:data:`UTF8` when the whole of ``handle`` is valid UTF-8, else :data:`WINDOWS_1252`; or
+    :class:`DirectoryError` naming the line of a byte that is neither, or of the first one that
+    is not UTF-8 in a file that is UTF-8 elsewhere (read as Windows-1252, each of its accented
+    letters would become two). ``handle`` is rewound."""
+    first = _first_non_utf8(handle)
+    if first is None:
+        return UTF8
+    line, utf8, tail = 1, False, b""
+    while chunk := handle.read(CHUNK):
+        if found := _UNDEFINED_IN_1252.search(chunk):
+            line += chunk.count(b"\n", 0, found.start())
+            raise DirectoryError(
+                f"{path}: line {line}: byte 0x{found.group()[0]:02x} is neither UTF-8 nor "
+                "Windows-1252 (expected a file saved as CSV UTF-8, or as CSV by Excel)"
+            )
+        utf8 = utf8 or _UTF8_SEQUENCE.search(tail + chunk) is not None  # also across chunks
+        tail = (tail + chunk)[-3:]
+        line += chunk.count(b"\n")
+    handle.seek(0)
+    if utf8:
         raise DirectoryError(
-            f"{path}: the header row lacks the column(s) {', '.join(missing)} "
-            f"(expected at least: {', '.join(REQUIRED_COLUMNS)}; found: "
-            f"{', '.join(columns) or 'nothing'})"
+            f"{path}: line {first}: is not UTF-8, while other lines are (expected the whole "
+            "file in one encoding: save it again as CSV UTF-8)"
         )
-    return columns
+    return WINDOWS_1252
+
+
+def _separator(header: str) -> str:
+    """The separator of a CSV file, from its header line: the one that splits it into cells
+    naming the required columns, else the one it holds most of (``,`` when it holds none)."""
+    for separator in SEPARATORS:
+        names = {cell.strip().casefold() for cell in _split(header, separator)}
+        if all(column in names for column in REQUIRED_COLUMNS):
+            return separator
+    return max(SEPARATORS, key=header.count)
+
+
+def _split(line: str, separator: str) -> list[str]:
+    return next(csv.reader([line], delimiter=separator), [])
+
+
+_QUOTED_DOMAIN = re.compile(r"""domain ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def _without_values(reason: str) -> str:
+    """``reason`` without the domain it quotes (the text after the '@' of a cell, which may be
+    anything, a name put in the wrong column): a directory's problems are logged, and a log
+    line never holds a value of the file."""
+    return _QUOTED_DOMAIN.sub("domain", reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Where the columns the service reads are in a CSV file: 0-based indexes."""
+
+    email: int
+    login: int
+    name: int | None
+
+    @classmethod
+    def of(cls, header: list[str], path: Path) -> Columns:
+        """The columns of a header row, or :class:`DirectoryError` when it lacks a required one
+        or names one of ours twice."""
+        names = [cell.strip().casefold() for cell in header]
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            # A first line holding an address is a person's row, not a header: not shown.
+            found = (
+                "a row of data, not column names"
+                if any("@" in name for name in names)
+                else ", ".join(name[:MAX_SHOWN] for name in names[:MAX_SHOWN]) or "nothing"
+            )
+            raise DirectoryError(
+                f"{path}: the header row lacks the column(s) {', '.join(missing)} "
+                f"(expected at least: {', '.join(REQUIRED_COLUMNS)}, separated by , or ;; "
+                f"found: {found})"
+            )
+        twice = [
+            f"{column} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == column)})"
+            for column in (*REQUIRED_COLUMNS, "name")
+            if names.count(column) > 1
+        ]
+        if twice:
+            raise DirectoryError(
+                f"{path}: the header row names {' and '.join(twice)} more than once "
+                "(expected each of email, login and name at most once: which one holds the data?)"
+            )
+        return cls(
+            names.index("email"),
+            names.index("login"),
+            names.index("name") if "name" in names else None,
+        )
+
+
+class CsvRows:
+    """The rows of a CSV directory file, read once: iterating yields ``(key, entry)`` for each
+    row, then raises :class:`DirectoryError` listing the bad rows (line, column and problem,
+    never the value) if there are any, or if the file changed while it was being read.
+
+    The file is opened at once; :attr:`source` says which file, in which state, is being read.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._handle: BinaryIO = path.open("rb")
+        except OSError as exc:
+            raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
+        self.source = Source(path, FileState.of_descriptor(self._handle.fileno()))
+
+    def __iter__(self) -> Iterator[tuple[str, Entry]]:
+        with self._handle as handle:
+            yield from self._rows(handle)
+            if FileState.of_descriptor(handle.fileno()) != self.source.state:
+                raise DirectoryError(
+                    f"{self.path}: changed while it was being read (expected a file replaced "
+                    "in one step: write the new one beside it, then rename it over the old one)"
+                )
+
+    def _rows(self, handle: BinaryIO) -> Iterator[tuple[str, Entry]]:
+        path = self.path
+        encoding = _encoding(handle, path)
+        text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        line = 1
+        try:
+            header = text.readline()
+            reader = csv.reader(itertools.chain([header], text), delimiter=_separator(header))
+            columns = Columns.of(next(reader, []), path)
+            line = reader.line_num + 1
+            for row in reader:
+                start, line = line, reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue  # a blank line, or one of separators only (as spreadsheets write)
+                found = _row(row, columns, start, problems)
+                if found is None:
+                    continue
+                key, entry = found
+                if key in seen:
+                    problems.append(
+                        f"line {start}, column {columns.email + 1} (email): "
+                        f"the same address as line {seen[key]}"
+                    )
+                    continue
+                seen[key] = start
+                yield key, entry
+        except UnicodeDecodeError as exc:  # only if it changed since _encoding read it
+            raise DirectoryError(
+                f"{path}: changed while it was being read ({exc.reason} near line {line})"
+            ) from exc
+        except csv.Error as exc:
+            raise DirectoryError(f"{path}: line {line}: is not a readable CSV row: {exc}") from exc
+        finally:
+            text.detach()
+        if problems:
+            shown = problems[:MAX_REPORTED]
+            more = (
+                f"\n… and {len(problems) - MAX_REPORTED} more"
+                if len(problems) > MAX_REPORTED
+                else ""
+            )
+            raise DirectoryError(f"{path}: {len(problems)} bad row(s):\n" + "\n".join(shown) + more)
+
+
+def read_csv(path: Path) -> CsvRows:
+    """The ``(key, entry)`` pairs of a CSV directory, checked as they are read (see :class:`CsvRows`)."""
+    return CsvRows(path)
 
 
 def check_csv_header(path: Path) -> None:
     """Check, without reading the rows, that ``path`` is a readable CSV directory with the
     required columns (the rows are checked when the directory is loaded)."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     with handle:
-        try:
-            _columns(csv.reader(handle), path)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise DirectoryError(f"{path}: is not a readable UTF-8 CSV file: {exc}") from exc
+        first = handle.readline(CHUNK)
+    try:
+        header = first.decode(UTF8)
+    except UnicodeDecodeError:
+        header = first.decode(WINDOWS_1252, errors="replace")
+    try:
+        Columns.of(_split(header, _separator(header)), path)
+    except csv.Error as exc:
+        raise DirectoryError(f"{path}: line 1: is not a readable CSV row: {exc}") from exc
 
 
 def _cell(row: list[str], index: int | None) -> str:
@@ -189,31 +372,45 @@ def _cell(row: list[str], index: int | None) -> str:
 
 
 def _row(
-    email: str, login: str, name: str, line: int, problems: list[str]
+    row: list[str], columns: Columns, line: int, problems: list[str]
 ) -> tuple[str, Entry] | None:
+    """The key and entry of one row, or ``None`` (and its problem in ``problems``)."""
+
+    def problem(index: int, column: str, reason: str) -> None:
+        problems.append(f"line {line}, column {index + 1} ({column}): {_without_values(reason)}")
+
     try:
-        key = parse(email).key
+        key = parse(_cell(row, columns.email)).key
     except AddressError as exc:
-        problems.append(f"line {line}: email: {exc}")
+        problem(columns.email, "email", str(exc))
         return None
-    reason = check_login(login) or (check_name(name) if name else None)
-    if reason:
-        problems.append(f"line {line}: {reason}")
+    login = _cell(row, columns.login)
+    name = _cell(row, columns.name)
+    if reason := check_login(login):
+        problem(columns.login, "login", reason)
+        return None
+    if name and (reason := check_name(name)):
+        assert columns.name is not None
+        problem(columns.name, "name", reason)
         return None
     return key, Entry(login, name or None)
 
 
 def load_csv(path: Path) -> TableDirectory:
     """Load a whole CSV directory into memory."""
-    return TableDirectory(read_csv(path), f"CSV table {path.name}")
+    rows = read_csv(path)
+    return TableDirectory(rows, f"CSV table {path.name}", rows.source)
 
 
 class SqliteDirectory:
     """Login IDs queried from a SQLite file opened read-only."""
 
     def __init__(self, path: Path) -> None:
-        if not path.is_file():
+        state = FileState.of(path)
+        if state is None or not path.is_file():
             raise DirectoryError(f"{path}: no such SQLite file")
+        self.path = path
+        self.source = Source(path, state)
         try:
             self._db = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
@@ -233,6 +430,21 @@ class SqliteDirectory:
     @property
     def description(self) -> str:
         return self._description
+
+    def verify(self) -> None:
+        """Check the whole file is a sound database (SQLite's ``quick_check``: every page
+        readable, no table cut short), as a file caught half-copied is not; or
+        :class:`DirectoryError`."""
+        with self._lock:
+            try:
+                found = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+            except sqlite3.Error as exc:
+                raise DirectoryError(f"{self.path}: is not a sound SQLite file: {exc}") from exc
+        if found != ["ok"]:
+            raise DirectoryError(
+                f"{self.path}: is not a sound SQLite file ({len(found)} problem(s), the first: "
+                f"{found[0]}; expected a file written in one step, as directory import does)"
+            )
 
     def lookup(self, address: Address) -> Entry | None:
         with self._lock:
@@ -268,8 +480,10 @@ def write_sqlite(csv_path: Path, target: Path) -> int:
     """Build a SQLite directory at ``target`` from a CSV directory; return the number of entries.
 
     The file is written beside the target and renamed into place, so a running service never sees
-    half of it.
+    half of it. A target that is the CSV file itself, or whose name ``--directory`` would not read
+    as SQLite, is refused (:class:`ConfigError`) before anything is read or written.
     """
+    _check_target(csv_path, target)
     entries = list(read_csv(csv_path))
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -291,3 +505,25 @@ def write_sqlite(csv_path: Path, target: Path) -> int:
         db.close()
     partial.replace(target)
     return len(entries)
+
+
+def _check_target(csv_path: Path, target: Path) -> None:
+    """:class:`ConfigError` when writing ``target`` would replace the CSV file being imported
+    (by the same name, a link or another spelling of it) or write SQLite under a name the service
+    would not read as SQLite."""
+    same = csv_path.resolve() == target.resolve()
+    if not same and target.exists():
+        try:
+            same = csv_path.samefile(target)
+        except OSError:
+            same = False
+    if same:
+        message = f"{target} is the CSV file being imported: it would be overwritten"
+    elif target.suffix.lower() not in SQLITE_SUFFIXES:
+        message = (
+            f"{target} would not be read as a SQLite directory "
+            f"(expected a name ending in {', '.join(SQLITE_SUFFIXES)})"
+        )
+    else:
+        return
+    raise ConfigError([Problem("--into", "", message)])

@@ -170,7 +170,7 @@ def test_serve_stops_when_the_directory_has_a_bad_row(tmp_path: Path, workers: s
     )
     assert result.returncode == 3
     err = result.stderr.decode()
-    assert "line 3: email: address has 0 '@' signs" in err
+    assert "line 3, column 1 (email): address has 0 '@' signs" in err
     assert "Traceback" not in err
 
 

@@ -162,9 +162,55 @@ def test_import_of_a_bad_csv_lists_the_bad_rows(run: Run, tmp_path: Path) -> Non
     code, _, err = run("directory", "import", str(bad), "--into", str(tmp_path / "out.sqlite"))
     assert code == 3
     assert "2 bad row(s)" in err
-    assert "line 2: email" in err
-    assert "line 3: login is empty" in err
+    assert "line 2, column 1 (email): address has 0 '@' signs" in err
+    assert "line 3, column 2 (login): login is empty" in err
     assert not (tmp_path / "out.sqlite").exists()
+
+
+def test_import_reads_a_french_excel_export(run: Run, tmp_path: Path) -> None:
+    """Excel's "CSV (separator: semicolon)": ; between cells, Windows-1252, Windows line ends."""
+    export = tmp_path / "annuaire.csv"
+    export.write_bytes(
+        "email;login;name\r\ngaelle.lheritier@ac-aix-marseille.fr;glheritier;Gaëlle L'Héritier\r\n"
+        ";;\r\n".encode("cp1252")
+    )
+    target = tmp_path / "staff.sqlite"
+    code, out, err = run("directory", "import", str(export), "--into", str(target))
+    assert (code, out, err) == (0, f"wrote 1 entries to {target}\n", "")
+    code, out, _ = run(
+        "directory", "lookup", "--profiles", str(PROFILES), "--directory", str(target),
+        "gaelle.lheritier@ac-aix-marseille.fr",
+    )  # fmt: skip
+    assert "login: glheritier (directory)" in out
+    assert "name: Gaëlle L'Héritier" in out
+
+
+@pytest.mark.parametrize(
+    ("into", "message"),
+    [
+        ("staff.csv", "staff.csv is the CSV file being imported: it would be overwritten"),
+        ("other.csv", "other.csv would not be read as a SQLite directory"),
+    ],
+)
+def test_import_refuses_to_overwrite_its_input(
+    run: Run, tmp_path: Path, into: str, message: str
+) -> None:
+    source = tmp_path / "staff.csv"
+    source.write_bytes(DEMO.read_bytes())
+    code, out, err = run("directory", "import", str(source), "--into", str(tmp_path / into))
+    assert (code, out) == (2, "")
+    assert f"error: --into: {tmp_path / message}" in err
+    assert source.read_bytes() == DEMO.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["staff.csv"]
+
+
+def test_import_refuses_a_header_naming_a_column_twice(run: Run, tmp_path: Path) -> None:
+    source = tmp_path / "staff.csv"
+    source.write_text("email,login,email\na@ac-aix-marseille.fr,a,b@ac-aix-marseille.fr\n")
+    code, _, err = run("directory", "import", str(source), "--into", str(tmp_path / "s.sqlite"))
+    assert code == 3
+    assert "the header row names email (columns 1, 3) more than once" in err
+    assert not (tmp_path / "s.sqlite").exists()
 
 
 def test_serve_passes_every_directory_option(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -8,7 +9,14 @@ import pytest
 from autoconfig.address import parse
 from autoconfig.errors import ConfigError, DirectoryError
 from autoconfig.usernames import Entry, open_directory
-from autoconfig.usernames.table import load_csv, write_sqlite
+from autoconfig.usernames.table import (
+    SqliteDirectory,
+    TableDirectory,
+    load_csv,
+    read_csv,
+    write_sqlite,
+)
+from autoconfig.usernames.watch import FileState
 from tests.conftest import DEMO
 
 
@@ -45,17 +53,105 @@ def test_columns_in_any_order_extra_columns_ignored_keys_normalised(tmp_path: Pa
     [
         ("mail,login\na@b.fr,x\n", "lacks the column(s) email"),
         ("email,uid\na@b.fr,x\n", "lacks the column(s) login"),
+        ("mail;login;name\na@b.fr;x\n", "lacks the column(s) email (expected at least"),
+        ("mail;login;name\na@b.fr;x\n", "; found: mail, login, name)"),
+        ("a@b.fr;x\nc@d.fr;y\n", "; found: a row of data, not column names)"),
         ("", "lacks the column(s) email, login"),
-        ("email,login\nnot-an-address,x\n", "line 2: email: address has 0 '@'"),
-        ("email,login\na@b.fr,\n", "line 2: login is empty"),
-        ("email,login\na@b.fr,has space\n", "line 2: login contains spaces"),
-        ("email,login,name\na@b.fr,x,bad\x07name\n", "line 2: name contains control"),
-        ("email,login\na@b.fr,x\nA@B.FR,y\n", "line 3: 'a@b.fr' already appears on line 2"),
+        ("email,login\nnot-an-address,x\n", "line 2, column 1 (email): address has 0 '@'"),
+        ("email,login\na@b.fr,\n", "line 2, column 2 (login): login is empty"),
+        ("login;email\n;a@b.fr\n", "line 2, column 1 (login): login is empty"),
+        ("email,login\na@b.fr\n", "line 2, column 2 (login): login is empty"),
+        ("email,login\na@b.fr,has space\n", "line 2, column 2 (login): login contains spaces"),
+        ("email,login,name\na@b.fr,x,bad\x07name\n", "line 2, column 3 (name): name contains"),
+        (
+            "email,login\na@b.fr,x\nA@B.FR,y\n",
+            "line 3, column 1 (email): the same address as line 2",
+        ),
+        ('email,login\n"a@b.fr",x\n"multi\nline",y\nc@d.fr,\n', "line 5, column 2 (login)"),
+        ("email,login,EMAIL\na@b.fr,x,c@d.fr\n", "names email (columns 1, 3) more than once"),
+        ("email;login;name;Name\na@b.fr;x;A;B\n", "names name (columns 3, 4) more than once"),
+        (
+            "email,login\na@b.fr,x\nc@d.fr," + "y" * 200_000 + "\n",
+            "line 3: is not a readable CSV row: field larger than field limit",
+        ),
     ],
 )
-def test_bad_files_are_refused_with_line_numbers(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(DirectoryError, match=message.replace("(", r"\(").replace(")", r"\)")):
+def test_bad_files_are_refused_with_line_and_column(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(DirectoryError, match=re.escape(message)):
         load_csv(csv_file(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "pierre.dupont,pdupont",  # no '@'
+        "pierre.dupont@Pierre Dupont,pdupont",  # a name where the domain should be
+        "pierre.dupont@pierre-dupont,pdupont",  # a single label
+        "pierre.dupont@dupont.123,pdupont",  # an IP-looking domain
+        "pierre.dupont@xn--dupont-.fr,pdupont",  # a broken A-label
+        "pierre.dupont@ac-aix-marseille.fr,pierre dupont",
+        "pierre.dupont@ac-aix-marseille.fr,pdupont,Pierre\x07Dupont",
+    ],
+)
+def test_problems_name_the_place_never_the_value(tmp_path: Path, row: str) -> None:
+    """The problems of a directory are logged by a running service: no cell's value in them."""
+    path = csv_file(tmp_path, f"email,login,name\n{row}\n")
+    with pytest.raises(DirectoryError, match=r"line 2, column \d") as caught:
+        load_csv(path)
+    message = str(caught.value).replace(str(path), "")
+    for word in ("pierre", "dupont", "123", "xn--"):
+        assert word not in message.casefold(), message
+
+
+FRENCH = "email;login;name\npierre.dupont@ac-aix-marseille.fr;pdupont;Pierre Dupont\n"
+GAEL = FRENCH.replace("Pierre D", "Pierre-Gaël D")
+OEDIPE = FRENCH.replace("Pierre D", "Œdipe € D")
+NAME, NAME_GAEL, NAME_OEDIPE = "Pierre Dupont", "Pierre-Gaël Dupont", "Œdipe € Dupont"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "why"),
+    [
+        (FRENCH.encode("cp1252"), NAME, "Excel's CSV (separator: semicolon): ; and Windows-1252"),
+        (GAEL.encode("cp1252"), NAME_GAEL, "with a Windows-1252 ë"),
+        (OEDIPE.encode("cp1252"), NAME_OEDIPE, "Windows-1252, not Latin-1: Œ and €"),
+        (b"\xef\xbb\xbf" + GAEL.encode(), NAME_GAEL, "Excel's CSV UTF-8: ; and a byte order mark"),
+        (GAEL.encode(), NAME_GAEL, "LibreOffice: UTF-8, no mark"),
+        (OEDIPE.encode(), NAME_OEDIPE, "UTF-8 with what Windows-1252 also has"),
+        (GAEL.replace(";", ",").encode(), NAME_GAEL, "comma-separated"),
+        (FRENCH.replace(";", "\t").encode(), NAME, "tab-separated"),
+        (GAEL.replace("\n", "\r\n").encode("cp1252"), NAME_GAEL, "Windows line ends"),
+        (
+            FRENCH.encode() + b";;\n\n ; ; \n",
+            NAME,
+            "rows of separators only, as spreadsheets leave",
+        ),
+        (b'"email";"login";"name"\n' + FRENCH.encode().split(b"\n")[1], NAME, "quoted header"),
+        (FRENCH.replace("name", "Name").replace("email", " EMAIL ").encode(), NAME, "any case"),
+        (
+            FRENCH.replace("name", 'name;"Nom, prénom, fonction, service"').encode(),
+            NAME,
+            "as many , as ; in the header: the separator that finds the columns",
+        ),
+    ],
+)
+def test_what_french_spreadsheets_export_is_read(
+    tmp_path: Path, data: bytes, name: str, why: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    entry = load_csv(path).lookup(parse("Pierre.Dupont@ac-aix-marseille.fr"))
+    assert entry == Entry("pdupont", name), why
+
+
+def test_a_spreadsheet_name_survives_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    text = "email;login;name\ngaelle.lheritier@ac-aix-marseille.fr;glheritier;Gaëlle L'Héritier\n"
+    path.write_bytes(text.encode("cp1252"))
+    entry = load_csv(path).lookup(parse("gaelle.lheritier@ac-aix-marseille.fr"))
+    assert entry == Entry("glheritier", "Gaëlle L'Héritier")
 
 
 def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
@@ -65,11 +161,66 @@ def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
     assert "… and 30 more" in str(caught.value)
 
 
-def test_not_utf8(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.csv"
-    path.write_bytes("email,login\nélise@b.fr,x\n".encode("latin-1"))
-    with pytest.raises(DirectoryError, match="not a readable UTF-8 CSV"):
+def test_neither_utf8_nor_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "binary.csv"
+    # 0x81 is undefined in Windows-1252, and 0xe9 0x81 is no UTF-8 either
+    path.write_bytes(b"email,login\na@b.fr,x\nc@d.fr,\xe9\x81\n")
+    with pytest.raises(DirectoryError, match="line 3: byte 0x81 is neither UTF-8 nor Windows-1252"):
         load_csv(path)
+
+
+def test_a_utf8_file_with_a_line_in_another_encoding_is_refused(tmp_path: Path) -> None:
+    """Read as Windows-1252, every "ë" of its UTF-8 lines would become "Ã«": refused instead."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "email,login,name\ngaelle.lheritier@ac-aix-marseille.fr,glheritier,Gaëlle\n".encode()
+        + "pierre.dupont@ac-aix-marseille.fr,pdupont,Pierre-Gaël\n".encode("cp1252")
+    )
+    with pytest.raises(DirectoryError, match="line 3: is not UTF-8, while other lines are"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_encodings_are_found_whatever_the_reading_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A character or a line cut between two chunks read from the file changes nothing."""
+    from autoconfig.usernames import table
+
+    monkeypatch.setattr(table, "CHUNK", chunk)
+    utf8 = "email,login,name\na@ac-aix-marseille.fr,a,Gaël €\nb@ac-aix-marseille.fr,b,Zoë\n"
+    path = tmp_path / "staff.csv"
+    path.write_bytes(utf8.encode())
+    assert load_csv(path).lookup(parse("b@ac-aix-marseille.fr")) == Entry("b", "Zoë")
+    path.write_bytes(utf8.encode("cp1252"))
+    assert load_csv(path).lookup(parse("a@ac-aix-marseille.fr")) == Entry("a", "Gaël €")
+    path.write_bytes(utf8.encode() + "c@ac-aix-marseille.fr,c,Loïc\n".encode("cp1252"))
+    with pytest.raises(DirectoryError, match="line 4: is not UTF-8, while other lines are"):
+        load_csv(path)
+    path.write_bytes(utf8.encode("cp1252") + b"c@ac-aix-marseille.fr,c,\x9d\n")
+    with pytest.raises(DirectoryError, match="line 4: byte 0x9d is neither UTF-8 nor"):
+        load_csv(path)
+
+
+def test_a_file_changed_while_it_is_read_is_refused(tmp_path: Path) -> None:
+    """A file written in place while the service reads it (half of it new, maybe) is refused."""
+    path = csv_file(tmp_path, DEMO.read_text(encoding="utf-8"))
+    rows = read_csv(path)
+    with path.open("a", encoding="utf-8") as more:
+        more.write("late@ac-aix-marseille.fr,late\n")
+    with pytest.raises(DirectoryError, match="changed while it was being read"):
+        TableDirectory(rows, "table")
+
+
+def test_the_table_remembers_the_file_it_was_read_from(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, DEMO.read_text(encoding="utf-8"))
+    write_sqlite(DEMO, tmp_path / "staff.sqlite")
+    sqlite = SqliteDirectory(tmp_path / "staff.sqlite")
+    sources = [(load_csv(path).source, path), (sqlite.source, tmp_path / "staff.sqlite")]
+    for source, file in sources:
+        assert source is not None
+        assert (source.path, source.state) == (file, FileState.of(file))
+    sqlite.close()
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -127,6 +278,9 @@ def test_header_check_reads_no_row(tmp_path: Path) -> None:
     from autoconfig.usernames import check_directory
 
     check_directory(str(csv_file(tmp_path, "email,login\nnot-an-address,x\n")))  # rows: later
+    export = tmp_path / "export.csv"
+    export.write_bytes("Nom;EMAIL;login\nGaëlle;x;y\n".encode("cp1252"))
+    check_directory(str(export))  # a French spreadsheet's export
     with pytest.raises(DirectoryError, match="lacks the column"):
         check_directory(str(csv_file(tmp_path, "mail,login\n", "other.csv")))
     with pytest.raises(DirectoryError, match="cannot be opened"):
@@ -161,7 +315,7 @@ def test_sqlite_without_a_digest_index_says_so_and_finds_nobody_by_digest(tmp_pa
 
 @pytest.mark.parametrize("kind", ["csv", "sqlite"])
 def test_digest_index_of_the_tables(tmp_path: Path, kind: str) -> None:
-    from autoconfig.usernames.table import SqliteDirectory, TableDirectory, address_digest
+    from autoconfig.usernames.table import address_digest
 
     directory: TableDirectory | SqliteDirectory
     if kind == "csv":
@@ -179,3 +333,54 @@ def test_digest_index_of_the_tables(tmp_path: Path, kind: str) -> None:
         assert directory.lookup_digest(bytes(16), "ac-aix-marseille.fr") is None
     finally:
         directory.close()
+
+
+def test_a_sqlite_file_caught_half_written_is_refused(tmp_path: Path) -> None:
+    """What a copy caught half-way leaves: cut short, it does not open; its length there but its
+    last pages not yet written, it opens but ``verify`` (the watcher's check) refuses it."""
+    rows = "".join(f"p{i}@ac-aix-marseille.fr,p{i},Person {i}\n" for i in range(3000))
+    write_sqlite(csv_file(tmp_path, "email,login,name\n" + rows), tmp_path / "whole.sqlite")
+    whole = SqliteDirectory(tmp_path / "whole.sqlite")
+    whole.verify()
+    whole.close()
+    data = (tmp_path / "whole.sqlite").read_bytes()
+    (tmp_path / "short.sqlite").write_bytes(data[: len(data) * 9 // 10])
+    with pytest.raises(DirectoryError, match=r"short\.sqlite: is not a directory database"):
+        SqliteDirectory(tmp_path / "short.sqlite")
+    (tmp_path / "hole.sqlite").write_bytes(data[:-4096] + bytes(4096))
+    hole = SqliteDirectory(tmp_path / "hole.sqlite")
+    assert hole.lookup(parse("p1@ac-aix-marseille.fr")) == Entry("p1", "Person 1")
+    with pytest.raises(DirectoryError, match=r"hole\.sqlite: is not a sound SQLite file"):
+        hole.verify()
+    hole.close()
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("staff.csv", "is the CSV file being imported: it would be overwritten"),
+        ("./sub/../staff.csv", "is the CSV file being imported"),
+        ("link.csv", "is the CSV file being imported"),
+        ("hard.sqlite", "is the CSV file being imported"),
+        ("other.csv", "would not be read as a SQLite directory (expected a name ending in"),
+        ("staff", "would not be read as a SQLite directory"),
+    ],
+)
+def test_import_refuses_to_overwrite_its_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = csv_file(tmp_path, DEMO.read_text(encoding="utf-8"))
+    before = source.read_bytes()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(source)
+    (tmp_path / "hard.sqlite").hardlink_to(source)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        write_sqlite(Path("staff.csv"), Path(target))
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "hard.sqlite",
+        "link.csv",
+        "staff.csv",
+        "sub",
+    ]

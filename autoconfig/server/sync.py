@@ -1,0 +1,117 @@
+"""Directory sync: a CSV or SQLite directory file replaced on disk is served without ``SIGHUP``.
+
+Each worker looks at the file every ``--directory-watch-interval`` seconds; when it differs from
+the one loaded and has stayed the same since the previous look (:class:`~autoconfig.usernames.
+watch.Watch`), the worker loads it aside, in a thread, checking all of it as at start (every row
+of a CSV, SQLite's ``quick_check``), then swaps it in (:meth:`.Reloader.replace_directory`): a
+request sees the old directory or the new one, never a mix, and never a file caught half-written.
+A file that fails is logged once, by its problems (line and column, never a value), and the
+loaded directory keeps serving until a valid one replaces it. The profiles and the signing files
+are left as they are: they change with ``SIGHUP`` only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio.to_thread
+from starlette.applications import Starlette
+
+from autoconfig.errors import AutoconfigError
+from autoconfig.server.reload import Reloader, reload_on_hangup
+from autoconfig.settings import Settings
+from autoconfig.usernames import Directory, open_directory
+from autoconfig.usernames.table import SqliteDirectory
+from autoconfig.usernames.watch import Action, FileState, FromFile, Watch
+
+log = logging.getLogger("autoconfig.sync")
+
+
+def source_of(directory: Directory | None) -> tuple[Path, FileState] | None:
+    """The file a directory was read from and its state then; ``None`` when it is not a file."""
+    source = directory.source if isinstance(directory, FromFile) else None
+    return (source.path, source.state) if source is not None else None
+
+
+def load(settings: Settings) -> Directory:
+    """The directory file of ``settings`` read again and checked in full, or our error."""
+    assert settings.directory is not None
+    directory = open_directory(settings.directory, settings.lookup)
+    try:
+        if isinstance(directory, SqliteDirectory):
+            directory.verify()
+    except BaseException:
+        directory.close()
+        raise
+    return directory
+
+
+async def watch_directory(reloader: Reloader, interval: float) -> None:
+    """Poll the served directory file every ``interval`` seconds and swap in its replacements,
+    until cancelled."""
+    watch = Watch()
+    while True:
+        await asyncio.sleep(interval)
+        source = source_of(reloader.app.state.service.directory)
+        if source is None:
+            continue
+        path, loaded = source
+        now = FileState.of(path)
+        action = watch.poll(loaded, now)
+        if action is Action.MISSING:
+            log.warning("directory file %s is gone: the loaded directory keeps serving", path)
+        elif action is Action.LOAD:
+            assert now is not None
+            try:
+                await swap(reloader, path, now, watch)
+            except Exception as exc:  # the watch must outlive any one file
+                watch.refused(now)
+                log.error(  # the kind of error only: its text might quote the file
+                    "directory file changed but could not be loaded (%s), the loaded one keeps "
+                    "serving",
+                    type(exc).__name__,
+                )
+
+
+async def swap(reloader: Reloader, path: Path, state: FileState, watch: Watch) -> bool:
+    """Load the directory file, seen in ``state``, and swap it in; ``False`` (logged, or left
+    for the next poll if the file changed again meanwhile) when it is not."""
+    try:
+        fresh = await anyio.to_thread.run_sync(load, reloader.app.state.service.settings)
+    except AutoconfigError as exc:
+        watch.refused(state)
+        for line in str(exc).splitlines():
+            log.error("directory file changed but refused, the loaded one keeps serving: %s", line)
+        return False
+    read = source_of(fresh)
+    if read is None or read[1] != state or FileState.of(path) != state:
+        fresh.close()  # replaced again while it was read: wait for it to settle once more
+        return False
+    await reloader.replace_directory(fresh)
+    log.info("directory file changed: now serving %s", fresh.description)
+    return True
+
+
+@asynccontextmanager
+async def reload_and_watch(app: Starlette) -> AsyncIterator[None]:
+    """Lifespan of a served app: ``SIGHUP`` reloads (:func:`.reload_on_hangup`), and a directory
+    file is watched (unless ``--directory-watch-interval`` is 0)."""
+    async with reload_on_hangup(app):
+        interval = app.state.service.settings.lookup.watch_interval
+        task: asyncio.Task[None] | None = None
+        if interval > 0 and source_of(app.state.service.directory) is not None:
+            task = asyncio.get_running_loop().create_task(
+                watch_directory(app.state.reloader, interval), name="autoconfig-directory-watch"
+            )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
