@@ -47,7 +47,8 @@ def test_academie_guide_is_read() -> None:
     assert guide.address_format == "prenom.nom"
     assert guide.one_time_code is True
     assert guide.first_login is not None
-    assert guide.first_login.numen is True
+    assert guide.first_login.route is not None
+    assert guide.first_login.route.code.get("fr") == "NUMEN"
     assert guide.password is not None
     assert guide.password.menu == ("Oubli de mot de passe ou d'identification", "M'auto dépanner")
     assert guide.password.options == tuple(ResetOption)
@@ -97,7 +98,7 @@ def test_every_key_of_the_guide_is_optional_except_inside_subtables() -> None:
         ({"first_login": "notified"}, "guide.first_login", "is not a table"),
         ({"first_login__notified": None}, "guide.first_login.notified", "is missing"),
         ({"first_login__contact": None}, "guide.first_login.contact", "is missing"),
-        ({"first_login__numen": 1}, "guide.first_login.numen", "is not a boolean"),
+        ({"first_login__numen": True}, "guide.first_login.numen", "is no longer read"),
         ({"first_login__numéro": "x"}, "guide.first_login.numéro", "is not a known key"),
         ({"password__portal": "http://x.fr/"}, "guide.password.portal", "is not an https URL"),
         ({"password__menu": []}, "guide.password.menu", "is not a non-empty list"),
