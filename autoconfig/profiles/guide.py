@@ -68,7 +68,7 @@ def _first_login(top: Reader, languages: tuple[str, ...] | None) -> FirstLogin |
         table.problem(
             "numen",
             "is no longer read (expected a [guide.first_login.route] table with code and "
-            "sign_in_with, e.g. code.fr = \"NUMEN\"; see profiles/example.toml)",
+            'sign_in_with, e.g. code.fr = "NUMEN"; see profiles/example.toml)',
         )
     route = None
     route_table = table.table("route", required=False)

@@ -177,7 +177,12 @@ def test_setup_shows_the_academic_id_the_directory_knows(academie: TestClient, l
     assert status == 200
     assert page.xpath("string(//*[@id='login-id'])") == PIERRE_LOGIN
     assert not page.xpath("//*[@id='login-unknown']")
-    assert hosts_and_ports(page) == ["imap.ac-aix-marseille.fr", "993", "smtp.ac-aix-marseille.fr", "465"]
+    assert hosts_and_ports(page) == [
+        "imap.ac-aix-marseille.fr",
+        "993",
+        "smtp.ac-aix-marseille.fr",
+        "465",
+    ]
     for server in ("imap", "smtp"):
         assert PIERRE_LOGIN in server_settings(page, server).values()
     assert page.xpath("//*[@id='profile-link']/@href") == [

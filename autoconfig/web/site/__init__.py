@@ -57,9 +57,7 @@ class Site:
     def load(cls, templates: Path | None = None, locale: Path | None = None) -> Site:
         templates = templates or data_dir("templates")
         translations = i18n.load(locale or data_dir("locale"))
-        environments = {
-            lang: _environment(templates, t, lang) for lang, t in translations.items()
-        }
+        environments = {lang: _environment(templates, t, lang) for lang, t in translations.items()}
         return cls(environments, (templates / "static" / "help.css").read_bytes())
 
     def render(self, lang: str, template: str, code: int, cache: str, **context: Any) -> Response:
@@ -107,9 +105,7 @@ def brand_stylesheet(provider: Provider) -> str | None:
 
 def brand_css(colour: str) -> bytes:
     """The accent colours of the stylesheet, set to the brand colour and a darker shade of it."""
-    dark = "".join(
-        f"{int(int(colour[i : i + 2], 16) * DARKER):02x}" for i in range(1, 7, 2)
-    )
+    dark = "".join(f"{int(int(colour[i : i + 2], 16) * DARKER):02x}" for i in range(1, 7, 2))
     return f":root {{ --accent: {colour}; --accent-dark: #{dark}; }}\n".encode()
 
 
