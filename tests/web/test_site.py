@@ -468,3 +468,20 @@ def test_template_login_is_shown_as_known(minimal: TestClient) -> None:
     page = parse(minimal.get("/aide/configurer", params={"email": "Ana@minimal.test"}).text)
     assert page.xpath("string(//*[@id='login-id'])") == "Ana@minimal.test"
     assert server_settings(page, "imap")["Sécurité"] == "STARTTLS"
+
+
+def test_help_desk_hours_show_without_a_phone(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        '\n[guide.helpdesk]\nurl = "https://aide.minimal.test/"\n'
+        'hours.fr = "en semaine"\nhours.en = "on weekdays"\n'
+    )
+    (tmp_path / "minimal.toml").write_text(text, encoding="utf-8")
+    loaded = Service.load(Settings(tmp_path))
+    try:
+        with host_client(loaded, "minimal.test") as client:
+            page = parse(client.get("/aide/problemes-de-connexion").text)
+    finally:
+        loaded.close()
+    assert "Ouverte en semaine" in page.xpath("string(//*[@id='helpdesk'])")
+    assert "(en semaine)" in page.xpath("string(//footer)")
+    assert not page.xpath("//a[starts-with(@href, 'tel:')]")
