@@ -6,6 +6,7 @@ Renderers read these objects and nothing else, so every output agrees with every
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from autoconfig.address import Address
@@ -195,10 +196,21 @@ class Help:
 
 @dataclass(frozen=True, slots=True)
 class Webmail:
-    """The provider's webmail addresses; the first is the one clients are given."""
+    """The provider's webmail addresses; the first is the one clients are given.
+
+    ``labels`` holds, for each address of ``urls`` in order, what the provider calls it ("main",
+    "fallback"), or ``None``; it may be empty when no address is labelled.
+    """
 
     urls: tuple[str, ...]
     login_portal: str | None = None
+    labels: tuple[Localized | None, ...] = ()
+
+    @property
+    def links(self) -> tuple[tuple[str, Localized | None], ...]:
+        """Each address with its label (``None`` when it has none)."""
+        labels = self.labels or (None,) * len(self.urls)
+        return tuple(zip(self.urls, labels, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +239,25 @@ class ResetOption(StrEnum):
     ASSISTANCE = "assistance"
     """A request to the technical assistance."""
     BACKUP = "backup"
-    """A reset with the backup address and the academic digital ID (birth date asked)."""
+    """A reset with the backup address (birth date asked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLoginRoute:
+    """Another way to sign in the first time, without the notification (Éducation nationale's
+    NUMEN): ``code`` is what the personal code is called, ``sign_in_with`` what to type."""
+
+    code: Localized
+    sign_in_with: Localized
 
 
 @dataclass(frozen=True, slots=True)
 class FirstLogin:
-    """How a new account is first opened: who is notified, the NUMEN route, whom to contact."""
+    """How a new account is first opened: who is notified, another route, whom to contact."""
 
     notified: Localized
-    numen: bool
     contact: Localized
+    route: FirstLoginRoute | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +271,11 @@ class PasswordReset:
     code_length: int
     recovers_login: bool = False
     """The same self-service also gives back a forgotten login ID."""
+    labels: tuple[tuple[ResetOption, Localized], ...] = ()
+    """The provider's own wording of some options, replacing the site's generic one."""
+
+    def label(self, option: ResetOption) -> Localized | None:
+        return dict(self.labels).get(option)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +285,36 @@ class DeletedAccount:
     contact: Localized
     letter: bool
     offices: Localized | None
+    letter_with: Localized | None = None
+    """What else the letter gives, besides the contact details and the login (e.g. the NUMEN)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Helpdesk:
+    """How a stuck person reaches the provider's help desk; every part is optional."""
+
+    phone: str | None = None
+    """As declared (digits, spaces, a leading ``+``): shown as written, dialled by :attr:`tel`."""
+    hours: Localized | None = None
+    url: str | None = None
+    email: str | None = None
+
+    @property
+    def tel(self) -> str | None:
+        """The ``tel:`` link of :attr:`phone`."""
+        return "tel:" + self.phone.replace(" ", "") if self.phone else None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A dated notice (planned maintenance, an outage), shown from ``start`` to ``end`` included."""
+
+    start: date
+    end: date
+    text: Localized
+
+    def shown(self, today: date) -> bool:
+        return self.start <= today <= self.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +329,22 @@ class Guide:
     address_format: str | None = None
     services: tuple[Feature, ...] = ()
     webmail_button: str | None = None
+    webmail_login_field: str | None = None
+    """The label of the webmail's first field, as shown there."""
+    webmail_password_field: str | None = None
+    webmail_accepts_address: bool = False
+    """The webmail's first field also takes the e-mail address instead of the login."""
     one_time_code: bool = False
     maintenance: Localized | None = None
+    """A general note on maintenance; dated announcements are :attr:`notices`."""
     first_login: FirstLogin | None = None
     password: PasswordReset | None = None
     deleted_account: DeletedAccount | None = None
+    helpdesk: Helpdesk | None = None
+    notices: tuple[Notice, ...] = ()
+
+    def current_notices(self, today: date) -> tuple[Notice, ...]:
+        return tuple(notice for notice in self.notices if notice.shown(today))
 
 
 DEFAULT_TTL = 3600
@@ -298,6 +365,28 @@ class DnsPolicy:
     cname: str | None = None
     addresses: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+
+
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+"""The file types a provider's logo may be, by suffix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Logo:
+    """The provider's logo, read at load time; served at :attr:`path` (named by its content, so
+    a changed file gets a new address and caches never show the old one)."""
+
+    suffix: str
+    content: bytes = field(repr=False)
+    digest: str
+
+    @property
+    def media_type(self) -> str:
+        return LOGO_TYPES[self.suffix]
+
+    @property
+    def path(self) -> str:
+        return f"/assets/logo-{self.digest}{self.suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +410,10 @@ class Provider:
     dns: DnsPolicy = field(default_factory=DnsPolicy)
     pacc: bool = False
     """Serve PACC (``[pacc] enabled``): the JSON at ``ua-auto-config.<domain>`` and its DNS digest."""
+    logo: Logo | None = None
+    colour: str | None = None
+    """The brand colour (``#rrggbb``) of the help site's header and links; checked at load for
+    the WCAG AA contrast with white."""
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -55,6 +55,16 @@ class Catalog:
             f"no profile serves the host {domain!r}; pass the address (emailaddress=…)"
         )
 
+    def for_site(self, host: str) -> Provider:
+        """The provider whose help site answers ``host``: as :meth:`for_host`, except that a
+        catalogue of one provider answers any host with it (the bare IP, a mistyped name)."""
+        try:
+            return self.for_host(host)
+        except UnknownDomainError:
+            if len(self.providers) == 1:
+                return self.providers[0]
+            raise
+
     def select(self, domain: str | None) -> list[tuple[Provider, tuple[str, ...]]]:
         """The provider of ``domain`` with just that domain, or every provider with all its
         domains when ``domain`` is ``None``."""

@@ -7,22 +7,29 @@ found and what was expected, so that ``autoconfig check`` can list them all at o
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from autoconfig.address import normalise_domain
 from autoconfig.errors import ConfigError, Problem
 from autoconfig.model import (
     DEFAULT_LOGIN_NAME,
+    LOGO_TYPES,
     PLACEHOLDERS,
     Auth,
     DavServer,
     Help,
+    Localized,
     LoginPolicy,
     LoginSource,
+    Logo,
     Provider,
     Security,
     Server,
@@ -31,10 +38,21 @@ from autoconfig.model import (
 )
 from autoconfig.profiles import dns as dns_table
 from autoconfig.profiles import guide as guide_table
-from autoconfig.profiles.reader import Reader, host_name, https_url_of
+from autoconfig.profiles.reader import MISSING, Reader, host_name, https_url_of
 
 MAX_NAME = 60
 MAX_SHORT_NAME = 20
+MAX_WEBMAIL_LABEL = 40
+MAX_LOGO = 256 * 1024
+"""Largest logo file, in bytes (it is read into memory and sent with every page's header)."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+MIN_CONTRAST = 4.5
+"""WCAG 2 AA contrast for text: the header's white text on the colour, the colour's links on
+the page (:data:`BACKGROUNDS`)."""
+BACKGROUNDS = (("white", "#ffffff"), ("the light tint of the help site", "#f2f4f8"))
+"""What the brand colour is shown against (the stylesheet's --paper and --tint)."""
 
 
 def _template(text: str) -> str | None:
@@ -154,6 +172,126 @@ def _dav(parent: Reader, key: str) -> DavServer | None:
     return DavServer(url, normalise_domain(parts.hostname), parts.port or 443, path)
 
 
+def _webmail(top: Reader, languages: tuple[str, ...] | None) -> Webmail | None:
+    """``[webmail]``: ``urls`` lists https URLs, each a string or ``{ url = "…", label.fr = "…" }``."""
+    table = top.table("webmail")
+    if table is None:
+        return None
+    value = table.raw("urls", True)
+    urls: list[str] = []
+    labels: list[Localized | None] = []
+    ok = value is not MISSING
+    if ok and (not isinstance(value, list) or not value):
+        table.problem("urls", f"{value!r} is not a non-empty list")
+        ok = False
+    for i, item in enumerate(value if ok else ()):
+        where = f"urls[{i}]"
+        if isinstance(item, dict):
+            entry = Reader(table.source, item, table.path(where), table.problems)
+            url = entry.url("url")
+            label = entry.localized("label", MAX_WEBMAIL_LABEL, languages)
+            entry.finish()
+            ok = ok and url is not None and label is not None
+            urls.append(url or "")
+            labels.append(label)
+            continue
+        url = https_url_of(item) if isinstance(item, str) else None
+        if url is None:
+            table.problem(where, f"{item!r} is not an https URL")
+            ok = False
+        urls.append(url or "")
+        labels.append(None)
+    portal = table.url("login_portal", required=False)
+    table.finish()
+    if not ok:
+        return None
+    return Webmail(tuple(urls), portal, tuple(labels) if any(labels) else ())
+
+
+def _logo(table: Reader, source: str) -> tuple[bool, Logo | None]:
+    """``provider.logo``: an SVG or PNG file, named relative to the profile's folder."""
+    name = table.string("logo", required=False)
+    if name is None:
+        return not table.has("logo"), None
+    path = Path(source).parent / name
+    suffix = path.suffix.lower()
+    if suffix not in LOGO_TYPES:
+        table.problem("logo", f"{name!r} is not an .svg or .png file")
+        return False, None
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        table.problem("logo", f"{name!r} cannot be read ({exc.strerror or exc}) at {path}")
+        return False, None
+    problem = _logo_problem(suffix, content)
+    if problem is not None:
+        table.problem("logo", f"{name!r} {problem}")
+        return False, None
+    return True, Logo(suffix, content, hashlib.sha256(content).hexdigest()[:16])
+
+
+def _logo_problem(suffix: str, content: bytes) -> str | None:
+    if len(content) > MAX_LOGO:
+        return f"is {len(content)} bytes long (expected at most {MAX_LOGO})"
+    if suffix == ".png":
+        return None if content.startswith(PNG_SIGNATURE) else "is not a PNG image"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError:
+        return "is not an SVG image (not well-formed XML)"
+    if root.tag != SVG_NAMESPACE + "svg":
+        return "is not an SVG image (expected an <svg> root in the SVG namespace)"
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in (SVG_NAMESPACE + "script", SVG_NAMESPACE + "foreignObject"):
+            return "holds a script or foreign content (expected a plain picture)"
+        for attribute, value in element.attrib.items():
+            local = str(attribute).rsplit("}", 1)[-1]
+            if local.lower().startswith("on"):
+                return f"holds an event handler ({local}; expected a plain picture)"
+            if local == "href" and not str(value).startswith(("#", "data:image/")):
+                return "links to another file (expected a self-contained picture)"
+    return None
+
+
+def _colour(table: Reader) -> tuple[bool, str | None]:
+    """``provider.colour``: ``#rrggbb``, dark enough for white text and for links (WCAG AA)."""
+    text = table.string("colour", required=False)
+    if text is None:
+        return not table.has("colour"), None
+    if not _COLOUR.fullmatch(text):
+        table.problem("colour", f"{text!r} is not a colour (expected #rrggbb, e.g. #00468c)")
+        return False, None
+    colour = text.lower()
+    for where, background in BACKGROUNDS:
+        ratio = contrast(colour, background)
+        if ratio < MIN_CONTRAST:
+            table.problem(
+                "colour",
+                f"{text!r} has a contrast of {ratio:.2f}:1 with {where} (expected at least "
+                f"{MIN_CONTRAST}:1, WCAG AA: choose a darker colour)",
+            )
+            return False, None
+    return True, colour
+
+
+def _luminance(colour: str) -> float:
+    """The WCAG 2 relative luminance of ``#rrggbb``."""
+    channels = []
+    for i in (1, 3, 5):
+        c = int(colour[i : i + 2], 16) / 255
+        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    red, green, blue = channels
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    a, b = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
 def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem]) -> Provider | None:
     """Build one provider from the parsed TOML ``data``; append what is wrong to ``problems``."""
     top = Reader(source, data, "", problems)
@@ -161,6 +299,9 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
     name = short_name = organization = None
     domains: tuple[str, ...] | None = None
     provider_id = None
+    logo: Logo | None = None
+    colour: str | None = None
+    logo_ok = colour_ok = True
     if provider is not None:
         domains = provider.strings(
             "domains", host_name, "a domain name (expected e.g. example.org)"
@@ -172,6 +313,8 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         languages = name.languages if name else None
         short_name = provider.localized("short_name", MAX_SHORT_NAME, languages)
         organization = provider.localized("organization", MAX_NAME, languages)
+        logo_ok, logo = _logo(provider, source)
+        colour_ok, colour = _colour(provider)
         provider.finish()
     imap = _server(top, "imap")
     smtp = _server(top, "smtp")
@@ -183,13 +326,7 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         title = help_table.localized("title", MAX_NAME, name.languages if name else None)
         help_table.finish()
         help_ = Help(url, title) if url and title else None
-    webmail = None
-    web_table = top.table("webmail")
-    if web_table is not None:
-        urls = web_table.strings("urls", https_url_of, "an https URL")
-        portal = web_table.url("login_portal", required=False)
-        web_table.finish()
-        webmail = Webmail(urls, portal) if urls else None
+    webmail = _webmail(top, name.languages if name else None)
     caldav = _dav(top, "caldav")
     carddav = _dav(top, "carddav")
     guide_ok, guide = guide_table.parse(
@@ -211,6 +348,8 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         or not guide_ok
         or dns is None
         or pacc is None
+        or not logo_ok
+        or not colour_ok
     ):
         return None
     return Provider(
@@ -230,6 +369,8 @@ def parse_profile(source: str, data: Mapping[str, Any], problems: list[Problem])
         source=source,
         dns=dns,
         pacc=pacc,
+        logo=logo,
+        colour=colour,
     )
 
 

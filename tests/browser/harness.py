@@ -8,20 +8,22 @@ can only ever reach our server: a request to any other site would fail, and is a
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autoconfig.settings import demo_directory
-from tests import servers
+from tests import lyon, servers
 from tests.tools import HarnessError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-HOSTS = ("autoconfig.ac-aix-marseille.fr", "autoconfig.example.org")
-"""The help sites the browser can reach, one per profile of the project."""
+HOSTS = ("autoconfig.ac-aix-marseille.fr", "autoconfig.example.org", lyon.LYON_HOST)
+"""The help sites the browser can reach: one per profile of the project, and the fictional Lyon
+académie of the tests (:mod:`tests.lyon`)."""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,7 +35,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules="
     + ", ".join([*(f"MAP {host} 127.0.0.1" for host in HOSTS), "MAP * ~NOTFOUND"]),
 ]
-PHONE = {"width": 360, "height": 740}
+PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -52,9 +54,13 @@ class Server:
 
 @contextlib.contextmanager
 def serve(workdir: Path) -> Iterator[Server]:
-    """``autoconfig serve`` with the project's profiles and demo directory, run from ``workdir``
-    (not the project folder: the installed command must find its templates by itself)."""
-    args = ("--profiles", str(servers.PROFILES), "--directory", str(demo_directory()))
+    """``autoconfig serve`` with the project's profiles, the Lyon test profile (its notices dated
+    from today) and the demo directory, run from ``workdir`` (not the project folder: the
+    installed command must find its templates by itself)."""
+    folder = workdir / "profiles"
+    shutil.copytree(servers.PROFILES, folder)
+    lyon.write_profile(folder)
+    args = ("--profiles", str(folder), "--directory", str(demo_directory()))
     with servers.serve(workdir, *args, "--log-level", "warning", cwd=workdir) as app:
         yield Server(app.port, app.log)
 

@@ -1,6 +1,7 @@
 """The help site in Debian's Chromium, against a real ``autoconfig serve``: each journey as a person
-would take it, on a 360 px phone and on a desktop, with and without JavaScript; and axe-core finds no
-accessibility violation on any page, in either language."""
+would take it, on a 360 × 640 phone and on a desktop, with and without JavaScript; the phone layout
+(title in the first half-screen, host names never broken, the visitor's own platform first); and
+axe-core finds no accessibility violation on any page, in either language, at either width."""
 
 from __future__ import annotations
 
@@ -20,10 +21,19 @@ from tests.browser.conftest import Visit
 from tests.conftest import PIERRE, PIERRE_LOGIN
 from tests.tools import require
 
-ACADEMIE, EXAMPLE = harness.HOSTS
+ACADEMIE, EXAMPLE, LYON = harness.HOSTS
 WIDTHS = {"phone": harness.PHONE, "desktop": harness.DESKTOP}
 PROFILE_HREF = "/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr"
 UNKNOWN = "zoe.inconnue@ac-aix-marseille.fr"
+LYON_PERSONAL = "/aide/configurer?email=marie.curie%40ac-lyon.example"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 
 Opener = Callable[..., Visit]
 
@@ -50,6 +60,7 @@ def test_every_journey_is_reached_from_the_navigation(
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert hrefs == [p.path("fr") for p in PAGES]
     for i, href in enumerate(hrefs):
+        open_menu(page)
         link = page.locator("nav.journeys a").nth(i)
         name = link.inner_text()
         link.click()
@@ -63,6 +74,133 @@ def test_every_journey_is_reached_from_the_navigation(
     expect(page.locator("h1")).to_have_text("Connection problems")
     page.get_by_role("link", name="Français").click()
     assert page.url == server.url(ACADEMIE, "/aide/problemes-de-connexion")
+
+
+def open_menu(page: Any) -> None:
+    """On a phone the journeys are behind the "Menu" button: open it (a no-op on a desktop)."""
+    summary = page.locator("nav.journeys summary")
+    if summary.is_visible():
+        summary.click()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_navigation_is_a_menu_on_a_phone_and_a_row_on_a_desktop(
+    server: harness.Server, visit: Opener, width: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(LYON, "/aide/webmail"))
+    links = page.locator("nav.journeys a")
+    summary = page.locator("nav.journeys summary")
+    if width == "phone":
+        expect(summary).to_be_visible()
+        expect(summary).to_contain_text("Se connecter au webmail")  # the current page
+        expect(links.first).to_be_hidden()
+        summary.click()
+    else:
+        expect(summary).to_be_hidden()
+    for i in range(links.count()):
+        expect(links.nth(i)).to_be_visible()
+    page.locator("nav.journeys").get_by_role("link", name="Problèmes de connexion").click()
+    expect(page.locator("h1")).to_have_text("Problèmes de connexion")
+    assert_clean(v)
+
+
+PHONE_PAGES: list[tuple[str, str]] = [
+    *(
+        (host, page.path(lang))
+        for host in (ACADEMIE, LYON)
+        for lang in ("fr", "en")
+        for page in PAGES
+    ),
+    (ACADEMIE, "/aide/configurer?email=pierre.dupont%40ac-aix-marseille.fr"),
+    (ACADEMIE, "/help/setup?email=zoe.inconnue%40ac-aix-marseille.fr"),
+    (EXAMPLE, "/aide/configurer?email=ana%40example.org"),
+    (LYON, LYON_PERSONAL),
+]
+
+VALUE_LINES = """() => Array.from(document.querySelectorAll(".value")).map(el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+    return {text: el.textContent, lines: tops.size, fits: el.scrollWidth <= el.clientWidth + 1};
+})"""
+HOSTS_OUTSIDE_VALUES = """(hosts) => {
+    const found = [];
+    const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (hosts.some(h => node.data.includes(h)) && !node.parentElement.closest(".value")) {
+            found.push(node.data);
+        }
+    }
+    return found;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("host", "path"), PHONE_PAGES, ids=[f"{h.split('.')[1]}{p}" for h, p in PHONE_PAGES]
+)
+def test_on_a_phone_the_title_comes_first_and_no_host_name_wraps(
+    server: harness.Server, visit: Opener, host: str, path: str
+) -> None:
+    v = visit(viewport=harness.PHONE, java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(host, path))
+    title = page.locator("h1").bounding_box()
+    assert title is not None
+    assert title["y"] + title["height"] <= harness.PHONE["height"] / 2, title
+    values = page.evaluate(VALUE_LINES)
+    if "configurer" in path or "setup" in path:
+        assert len(values) >= 4  # the hosts and ports of the manual settings at least
+    for value in values:
+        assert value["lines"] == 1, value
+        assert value["fits"], value
+    domain = host.removeprefix("autoconfig.")
+    servers = [f"imap.{domain}", f"smtp.{domain}"]
+    assert page.evaluate(HOSTS_OUTSIDE_VALUES, servers) == []
+    assert_clean(v)
+
+
+@pytest.mark.parametrize(("agent", "first"), [(IPHONE, "apple"), (ANDROID, "android")])
+def test_a_phone_visitor_sees_the_steps_of_their_own_platform_first(
+    server: harness.Server, visit: Opener, agent: str, first: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=harness.PHONE, user_agent=agent, java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(LYON, LYON_PERSONAL))
+    headings = page.locator("section[aria-labelledby='apps-title'] h3")
+    expect(headings.first).to_have_attribute("id", first)
+    own = page.locator(f"#{first}").bounding_box()
+    other = page.locator("#thunderbird").bounding_box()
+    assert own is not None
+    assert other is not None
+    assert own["y"] < other["y"]
+    expect(page.locator(".app-list a").first).to_have_attribute("href", f"#{first}")
+    page.locator(".app-list a[href='#thunderbird']").click()
+    assert page.url.endswith("#thunderbird")
+    expect(page.locator("#thunderbird")).to_be_in_viewport()
+    assert_clean(v)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_another_academie_shows_its_logo_help_desk_and_notice(
+    server: harness.Server, visit: Opener, width: str
+) -> None:
+    v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
+    page = v.page
+    page.goto(server.url(LYON, "/aide/problemes-de-connexion"))
+    logo = page.get_by_role("img", name="Académie de Lyon (fictive)")
+    expect(logo).to_be_visible()
+    assert page.evaluate("document.querySelector('img.logo').naturalWidth") > 0  # it loaded
+    box = page.locator("#helpdesk")
+    expect(box).to_be_visible()
+    expect(box.locator("a[href='tel:+33400000000']")).to_have_text("+33 4 00 00 00 00")
+    expect(page.locator("footer a[href='tel:+33400000000']")).to_be_visible()
+    expect(page.locator("main [role='note']")).to_contain_text("Coupure en cours")
+    assert "Aix" not in page.content()
+    header = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert header == "rgb(122, 31, 61)"  # provider.colour, from /assets/brand-7a1f3d.css
+    assert_clean(v)
 
 
 def test_keyboard_reaches_the_content_through_the_skip_link(
@@ -101,6 +239,7 @@ def test_setup_flow_without_javascript_shows_the_academic_id(
     v = visit(locale="fr-FR", viewport=WIDTHS[width], java_script_enabled=False)
     page = v.page
     page.goto(server.url(ACADEMIE, "/aide/"))
+    open_menu(page)
     page.locator("nav.journeys").get_by_role("link", name="Configurer une application").click()
     page.get_by_label("Votre adresse électronique professionnelle").fill(PIERRE)
     page.get_by_role("button", name="Afficher mes paramètres").click()
@@ -108,7 +247,7 @@ def test_setup_flow_without_javascript_shows_the_academic_id(
         ACADEMIE, "/aide/configurer?email=pierre.dupont%40ac-aix-marseille.fr"
     )
     expect(page.locator("#login-id")).to_have_text(PIERRE_LOGIN)
-    expect(page.locator("table.settings")).to_contain_text("imap.ac-aix-marseille.fr")
+    expect(page.locator("#settings-imap")).to_contain_text("imap.ac-aix-marseille.fr")
     expect(page.locator("#profile-link")).to_have_attribute("href", PROFILE_HREF)
     for code in ("#profile-code svg", "#android-code svg"):
         qr = page.locator(code)
@@ -192,6 +331,9 @@ AXE_PAGES: list[tuple[str, str]] = [
     (ACADEMIE, "/aide/introuvable"),
     (EXAMPLE, "/help/"),
     (EXAMPLE, "/aide/configurer?email=ana%40example.org"),
+    *((LYON, page.path(lang)) for lang in ("fr", "en") for page in PAGES),
+    (LYON, LYON_PERSONAL),
+    (LYON, "/help/setup?email=marie.curie%40ac-lyon.example"),
 ]
 
 

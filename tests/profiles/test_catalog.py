@@ -67,3 +67,17 @@ def test_the_example_profile_is_served_only_when_asked_for(runner: Invoke) -> No
     asked = runner("check", "--profiles", str(EXAMPLE.parent))
     assert asked.exit_code == 0, asked.stderr
     assert "ok: " + str(EXAMPLE) + ": example.org (example.org, example.net)" in asked.stdout
+
+
+@pytest.mark.parametrize("host", ["", "127.0.0.1:8000", "[::1]", "autoconfig.ac-aix-marseile.fr"])
+def test_a_catalogue_of_one_provider_gives_its_site_to_any_host(
+    service: Service, host: str
+) -> None:
+    from autoconfig.profiles import Catalog
+
+    academie = service.catalog.lookup("ac-aix-marseille.fr")
+    assert Catalog([academie]).for_site(host) is academie
+    with pytest.raises(UnknownDomainError):
+        service.catalog.for_site(host)  # two providers: an unknown host stays unknown
+    with pytest.raises(UnknownDomainError):
+        Catalog([academie]).for_host(host)  # client configurations still need a known host

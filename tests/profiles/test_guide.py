@@ -4,6 +4,7 @@ key, its value and what was expected."""
 from __future__ import annotations
 
 import copy
+import datetime
 import tomllib
 from typing import Any
 
@@ -15,6 +16,11 @@ from autoconfig.profiles import parse_profile
 from tests.conftest import PROFILES
 
 ACADEMIE = tomllib.loads((PROFILES / "ac-aix-marseille.toml").read_text(encoding="utf-8"))
+NOTICE: dict[str, Any] = {
+    "from": datetime.date(2026, 1, 1),
+    "until": datetime.date(2026, 1, 2),
+    "text": {"fr": "Coupure", "en": "Outage"},
+}
 
 
 def load(data: dict[str, Any]) -> tuple[Provider | None, list[Problem]]:
@@ -47,7 +53,8 @@ def test_academie_guide_is_read() -> None:
     assert guide.address_format == "prenom.nom"
     assert guide.one_time_code is True
     assert guide.first_login is not None
-    assert guide.first_login.numen is True
+    assert guide.first_login.route is not None
+    assert guide.first_login.route.code.get("fr") == "NUMEN"
     assert guide.password is not None
     assert guide.password.menu == ("Oubli de mot de passe ou d'identification", "M'auto dépanner")
     assert guide.password.options == tuple(ResetOption)
@@ -97,7 +104,7 @@ def test_every_key_of_the_guide_is_optional_except_inside_subtables() -> None:
         ({"first_login": "notified"}, "guide.first_login", "is not a table"),
         ({"first_login__notified": None}, "guide.first_login.notified", "is missing"),
         ({"first_login__contact": None}, "guide.first_login.contact", "is missing"),
-        ({"first_login__numen": 1}, "guide.first_login.numen", "is not a boolean"),
+        ({"first_login__numen": True}, "guide.first_login.numen", "is no longer read"),
         ({"first_login__numéro": "x"}, "guide.first_login.numéro", "is not a known key"),
         ({"password__portal": "http://x.fr/"}, "guide.password.portal", "is not an https URL"),
         ({"password__menu": []}, "guide.password.menu", "is not a non-empty list"),
@@ -114,6 +121,52 @@ def test_every_key_of_the_guide_is_optional_except_inside_subtables() -> None:
         ({"deleted_account__contact": None}, "guide.deleted_account.contact", "is missing"),
         ({"deleted_account__letter": "no"}, "guide.deleted_account.letter", "is not a boolean"),
         ({"deleted_account__offices": {"en": "x"}}, "guide.deleted_account.offices", "expected"),
+        (
+            {"deleted_account__letter": False},
+            "guide.deleted_account.letter_with",
+            "only used with letter = true",
+        ),
+        ({"webmail_login_field": "x" * 81}, "guide.webmail_login_field", "at most 80"),
+        ({"webmail_accepts_address": 1}, "guide.webmail_accepts_address", "not a boolean"),
+        ({"first_login__route__code": None}, "guide.first_login.route.code", "is missing"),
+        (
+            {"first_login__route__code": {"fr": "x" * 41, "en": "y"}},
+            "guide.first_login.route.code.fr",
+            "at most 40",
+        ),
+        ({"first_login__route__via": "x"}, "guide.first_login.route.via", "not a known key"),
+        ({"password__labels__sms": {"fr": "x"}}, "guide.password.labels.sms", "not a known key"),
+        (
+            {"password__options": ["assistance"]},
+            "guide.password.labels.mail",
+            "labels an option not listed in options",
+        ),
+        ({"password__labels__mail": "x"}, "guide.password.labels.mail", "table of texts"),
+        ({"helpdesk": {"phone": "04 12 AB"}}, "guide.helpdesk.phone", "is not a phone number"),
+        ({"helpdesk": {"phone": "+33  4 12"}}, "guide.helpdesk.phone", "is not a phone number"),
+        ({"helpdesk": {"phone": "12"}}, "guide.helpdesk.phone", "is not a phone number"),
+        ({"helpdesk": {"phone": 412345678}}, "guide.helpdesk.phone", "not a non-empty string"),
+        ({"helpdesk": {"url": "http://help.fr/"}}, "guide.helpdesk.url", "is not an https URL"),
+        ({"helpdesk": {"email": "help@"}}, "guide.helpdesk.email", "is not an e-mail address"),
+        ({"helpdesk": {"hours": {"fr": "x", "en": "y"}}}, "guide.helpdesk", "gives no way"),
+        ({"helpdesk": {"phone": "0412", "fax": "1"}}, "guide.helpdesk.fax", "not a known key"),
+        ({"notice": {"from": 1}}, "guide.notice", "is not a list of tables"),
+        ({"notice": ["x"]}, "guide.notice[0]", "is not a table"),
+        ({"notice": [NOTICE | {"from": "2026-01-01"}]}, "guide.notice[0].from", "not a date"),
+        (
+            {"notice": [NOTICE | {"until": datetime.datetime(2026, 1, 2, 8, 0)}]},
+            "guide.notice[0].until",
+            "not a date",
+        ),
+        (
+            {"notice": [NOTICE | {"until": datetime.date(2025, 12, 31)}]},
+            "guide.notice[0].until",
+            "is before from = 2026-01-01",
+        ),
+        ({"notice": [{"from": datetime.date(2026, 1, 1)}]}, "guide.notice[0].until", "missing"),
+        ({"notice": [NOTICE | {"text": {"fr": "x"}}]}, "guide.notice[0].text", "expected"),
+        ({"notice": [NOTICE | {"texte": "x"}]}, "guide.notice[0].texte", "did you mean 'text'"),
+        ({"notice": [NOTICE] * 21}, "guide.notice", "expected at most 20"),
     ],
 )
 def test_broken_guide_is_refused_with_its_key(
@@ -166,3 +219,50 @@ def test_every_problem_of_the_guide_is_reported_at_once() -> None:
         "guide.password.code_length",
         "guide.services[0]",
     }
+
+
+def test_help_desk_notices_and_labels_are_read() -> None:
+    notice = NOTICE | {"until": datetime.date(2026, 1, 1)}
+    provider, problems = load(
+        with_guide(
+            helpdesk={
+                "phone": "+33 4 12 34 56 78",
+                "hours": {"fr": "en semaine", "en": "on weekdays"},
+                "url": "https://aide.example.org/",
+                "email": "Aide@Example.ORG",
+            },
+            notice=[NOTICE, notice],
+            webmail_login_field="Identifiant",
+        )
+    )
+    assert problems == []
+    assert provider is not None
+    assert provider.guide is not None
+    guide = provider.guide
+    assert guide.helpdesk is not None
+    assert guide.helpdesk.phone == "+33 4 12 34 56 78"
+    assert guide.helpdesk.tel == "tel:+33412345678"
+    assert guide.helpdesk.email == "Aide@example.org"
+    assert guide.webmail_login_field == "Identifiant"
+    assert guide.webmail_accepts_address is True
+    day = datetime.date
+    assert guide.current_notices(day(2025, 12, 31)) == ()
+    assert len(guide.current_notices(day(2026, 1, 1))) == 2  # both ends are included
+    assert [n.end for n in guide.current_notices(day(2026, 1, 2))] == [day(2026, 1, 2)]
+    assert guide.current_notices(day(2026, 1, 3)) == ()
+    assert guide.password is not None
+    label = guide.password.label(ResetOption.MAIL)
+    assert label is not None
+    assert "INA" in label.get("fr")
+    assert guide.password.label(ResetOption.ASSISTANCE) is None
+    assert guide.deleted_account is not None
+    assert guide.deleted_account.letter_with is not None
+
+
+def test_a_help_desk_may_be_only_a_phone_number() -> None:
+    provider, problems = load(with_guide(helpdesk={"phone": "3615"}))
+    assert problems == []
+    assert provider is not None
+    assert provider.guide is not None
+    assert provider.guide.helpdesk is not None
+    assert (provider.guide.helpdesk.url, provider.guide.helpdesk.hours) == (None, None)

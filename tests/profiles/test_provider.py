@@ -168,6 +168,56 @@ CASES = [
         ('name.en = "academic ID"', f'name.en = "{"x" * 41}"'),
         "login.name.en: 'xxxx",
     ),
+    (
+        "pale colour",
+        (
+            'organization.en = "Académie d\'Aix-Marseille"',
+            'organization.en = "x"\ncolour = "#ffcc00"',
+        ),
+        "provider.colour: '#ffcc00' has a contrast of 1.",
+    ),
+    (
+        "colour readable on white, not on the tint",
+        (
+            'organization.en = "Académie d\'Aix-Marseille"',
+            'organization.en = "x"\ncolour = "#757575"',
+        ),
+        "with the light tint of the help site (expected at least 4.5:1, WCAG AA",
+    ),
+    (
+        "colour not hex",
+        ('organization.en = "Académie d\'Aix-Marseille"', 'organization.en = "x"\ncolour = "navy"'),
+        "provider.colour: 'navy' is not a colour (expected #rrggbb",
+    ),
+    (
+        "logo missing",
+        (
+            'organization.en = "Académie d\'Aix-Marseille"',
+            'organization.en = "x"\nlogo = "nowhere.svg"',
+        ),
+        "provider.logo: 'nowhere.svg' cannot be read",
+    ),
+    (
+        "logo of another type",
+        (
+            'organization.en = "Académie d\'Aix-Marseille"',
+            'organization.en = "x"\nlogo = "logo.gif"',
+        ),
+        "provider.logo: 'logo.gif' is not an .svg or .png file",
+    ),
+    (
+        "webmail label without its languages",
+        (
+            '"https://webmel.ac-aix-marseille.fr/"',
+            '{ url = "https://webmel.ac-aix-marseille.fr/", label.fr = "secours" }',
+        ),
+        "webmail.urls[1].label: has languages ['fr'] (expected ['fr', 'en']",
+    ),
+    (
+        "webmail entry without url",
+        ('"https://webmel.ac-aix-marseille.fr/"', '{ label.fr = "a", label.en = "b" }'),
+        "webmail.urls[1].url: is missing (required)",
+    ),
 ]
 
 
@@ -353,3 +403,75 @@ def test_a_template_login_that_is_the_address_needs_no_declaration() -> None:
     assert example.login.template == "%EMAILADDRESS%"
     assert not example.login.address_accepted
     assert example.pacc
+
+
+GOOD_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("logo.svg", b"<svg", "is not an SVG image (not well-formed XML)"),
+        ("logo.svg", b"<html/>", "expected an <svg> root in the SVG namespace"),
+        (
+            "logo.svg",
+            GOOD_SVG.replace(b"<rect", b"<script>alert(1)</script><rect"),
+            "holds a script or foreign content",
+        ),
+        ("logo.svg", GOOD_SVG.replace(b"<rect", b'<rect onclick="x()"'), "holds an event handler"),
+        (
+            "logo.svg",
+            GOOD_SVG.replace(b"<rect", b'<image href="https://x.example/a.png"/><rect'),
+            "links to another file",
+        ),
+        ("logo.png", b"GIF89a", "is not a PNG image"),
+        ("logo.png", PNG + b"\0" * (256 * 1024), "bytes long (expected at most 262144)"),
+    ],
+)
+def test_a_logo_that_is_not_a_plain_picture_is_refused(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    write(tmp_path, "x.toml", with_logo(name))
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path)
+    (problem,) = caught.value.problems
+    assert (problem.key, problem.message[: len(name) + 2]) == ("provider.logo", f"'{name}'")
+    assert message in problem.message
+
+
+def with_logo(name: str, extra: str = "") -> str:
+    return BASE.replace(
+        'organization.en = "Académie d\'Aix-Marseille"',
+        f'organization.en = "Académie d\'Aix-Marseille"\nlogo = "{name}"{extra}',
+    )
+
+
+@pytest.mark.parametrize(("name", "content"), [("logo.svg", GOOD_SVG), ("Logo.PNG", PNG)])
+def test_a_logo_is_read_beside_the_profile(tmp_path: Path, name: str, content: bytes) -> None:
+    (tmp_path / name).write_bytes(content)
+    write(tmp_path, "x.toml", with_logo(name, '\ncolour = "#7A1F3D"'))
+    (provider,) = load(tmp_path)
+    assert provider.logo is not None
+    assert provider.logo.content == content
+    assert provider.logo.media_type == ("image/svg+xml" if name.endswith("svg") else "image/png")
+    assert provider.logo.path.startswith("/assets/logo-")
+    assert provider.colour == "#7a1f3d"
+
+
+def test_webmail_labels_are_read(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "x.toml",
+        broken(
+            '"https://webmel.ac-aix-marseille.fr/"',
+            '{ url = "https://webmel.ac-aix-marseille.fr/", label.fr = "secours", label.en = "fallback" }',
+        ),
+    )
+    (provider,) = load(tmp_path)
+    assert provider.webmail.urls[1] == "https://webmel.ac-aix-marseille.fr/"
+    (_first, none), (_second, label) = provider.webmail.links
+    assert none is None
+    assert label is not None
+    assert label.get("en") == "fallback"

@@ -39,6 +39,23 @@ def visible_text(page: html.HtmlElement) -> str:
     return " ".join(page.xpath("//body//text()"))
 
 
+def server_settings(page: html.HtmlElement, server: str) -> dict[str, str]:
+    """The manual settings of ``server`` (``imap``, ``smtp``) shown by a setup page, by label."""
+    rows = page.xpath(f"//*[@id='settings-{server}']//dl/div")
+    return {
+        row.xpath("string(dt)").strip(): " ".join(row.xpath("string(dd)").split()) for row in rows
+    }
+
+
+def hosts_and_ports(page: html.HtmlElement) -> list[str]:
+    """Host and port of the IMAP then the SMTP server, as the setup page shows them."""
+    return [
+        " ".join(page.xpath(f"string((//*[@id='settings-{server}']//dd)[{row}])").split())
+        for server in ("imap", "smtp")
+        for row in (1, 2)
+    ]
+
+
 @pytest.fixture(scope="module")
 def academie(service: Service) -> Iterator[TestClient]:
     with host_client(service, "ac-aix-marseille.fr") as c:
@@ -160,9 +177,14 @@ def test_setup_shows_the_academic_id_the_directory_knows(academie: TestClient, l
     assert status == 200
     assert page.xpath("string(//*[@id='login-id'])") == PIERRE_LOGIN
     assert not page.xpath("//*[@id='login-unknown']")
-    cells = page.xpath("//table[@class='settings']//td/text()")
-    assert cells[:4] == ["imap.ac-aix-marseille.fr", "smtp.ac-aix-marseille.fr", "993", "465"]
-    assert PIERRE_LOGIN in cells
+    assert hosts_and_ports(page) == [
+        "imap.ac-aix-marseille.fr",
+        "993",
+        "smtp.ac-aix-marseille.fr",
+        "465",
+    ]
+    for server in ("imap", "smtp"):
+        assert PIERRE_LOGIN in server_settings(page, server).values()
     assert page.xpath("//*[@id='profile-link']/@href") == [
         "/mobileconfig?email=pierre.dupont%40ac-aix-marseille.fr"
     ]
@@ -250,7 +272,7 @@ def test_setup_with_a_bad_address_shows_the_form_again(
     assert field.get("aria-invalid") == "true"
     assert "email-error" in field.get("aria-describedby")
     assert page.xpath("string(//title)").startswith("Erreur")
-    assert not page.xpath("//*[@id='profile-link'] | //table")
+    assert not page.xpath("//*[@id='profile-link'] | //*[@id='apps-title']")
     assert "<script>" not in html.tostring(page, encoding="unicode")
 
 
@@ -288,7 +310,7 @@ def profile_hosts(provider: Provider) -> set[str]:
     return (
         set(provider.domains)
         | {provider.imap.host, provider.smtp.host}
-        | {urlsplit(url).hostname or "" for url in urls}
+        | {urlsplit(url).hostname or "" for url in urls if url.startswith("https:")}
     )
 
 
@@ -298,6 +320,10 @@ def profile_urls(provider: Provider) -> set[str]:
         urls.add(provider.webmail.login_portal)
     if provider.guide and provider.guide.password:
         urls.add(provider.guide.password.portal)
+    desk = provider.guide.helpdesk if provider.guide else None
+    if desk:
+        urls |= {link for link in (desk.url, desk.tel) if link}
+        urls |= {f"mailto:{desk.email}"} if desk.email else set()
     for dav in (provider.caldav, provider.carddav):
         if dav:
             urls.add(dav.url)
@@ -333,12 +359,11 @@ def test_hosts_urls_ports_and_names_come_from_the_profile(service: Service, stem
             for host in HOST_RE.findall(domains_only):
                 assert host in allowed_hosts, f"{path}: {host} is not in the profile"
             assert provider.name.get(path_lang(path)) in page.xpath("string(//title)")
-            if "email=" in path or page.xpath("//table[@class='settings']"):
-                cells = page.xpath("//table[@class='settings']//td/text()")
-                assert cells[:4] == [
+            if "email=" in path or page.xpath("//dl[@class='settings']"):
+                assert hosts_and_ports(page) == [
                     provider.imap.host,
-                    provider.smtp.host,
                     str(provider.imap.port),
+                    provider.smtp.host,
                     str(provider.smtp.port),
                 ]
 
@@ -442,4 +467,21 @@ def test_undeclared_facts_are_not_shown(minimal: TestClient, absent: str) -> Non
 def test_template_login_is_shown_as_known(minimal: TestClient) -> None:
     page = parse(minimal.get("/aide/configurer", params={"email": "Ana@minimal.test"}).text)
     assert page.xpath("string(//*[@id='login-id'])") == "Ana@minimal.test"
-    assert "STARTTLS" in page.xpath("string(//table)")
+    assert server_settings(page, "imap")["Sécurité"] == "STARTTLS"
+
+
+def test_help_desk_hours_show_without_a_phone(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        '\n[guide.helpdesk]\nurl = "https://aide.minimal.test/"\n'
+        'hours.fr = "en semaine"\nhours.en = "on weekdays"\n'
+    )
+    (tmp_path / "minimal.toml").write_text(text, encoding="utf-8")
+    loaded = Service.load(Settings(tmp_path))
+    try:
+        with host_client(loaded, "minimal.test") as client:
+            page = parse(client.get("/aide/problemes-de-connexion").text)
+    finally:
+        loaded.close()
+    assert "Ouverte en semaine" in page.xpath("string(//*[@id='helpdesk'])")
+    assert "(en semaine)" in page.xpath("string(//footer)")
+    assert not page.xpath("//a[starts-with(@href, 'tel:')]")

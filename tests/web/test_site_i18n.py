@@ -97,3 +97,15 @@ def test_missing_catalogue_is_a_config_error(tmp_path: Path) -> None:
 )
 def test_negotiate(header: str | None, lang: str) -> None:
     assert i18n.negotiate(header) == lang
+
+
+def test_no_aix_marseille_word_in_the_templates_or_the_catalogues() -> None:
+    """Every word of one académie comes from its profile (the Aix-Marseille one included)."""
+    from tests.lyon import AIX_WORDS
+
+    files = [*TEMPLATES.rglob("*.html"), *LOCALE.rglob("*.po"), LOCALE / "messages.pot"]
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        found = [w for w in AIX_WORDS if re.search(rf"\b{re.escape(w)}\b", text)]
+        assert found == [], f"{path.name} holds {found}"

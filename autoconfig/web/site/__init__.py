@@ -1,12 +1,14 @@
 """The guided help site: one page per journey, in French (``/aide/…``) and English (``/help/…``).
 
 The provider is the one named by the ``Host`` header, so each provider gets its own site and nothing
-about one shows on another's; an unknown host gets a neutral 404 page. Every fact on the pages comes
+about one shows on another's; an unknown host gets a neutral 404 page, unless only one provider is
+loaded (then every host is its site: the bare IP address, a mistyped name). Every fact on the pages comes
 from the provider's profile; the texts come from the gettext catalogues (:mod:`.i18n`).
 """
 
 from __future__ import annotations
 
+import datetime
 import gettext
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,20 +16,34 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.dates import format_date
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from autoconfig.model import Localized
+from autoconfig.errors import UnknownDomainError
+from autoconfig.model import Localized, Provider
 from autoconfig.settings import data_dir
 from autoconfig.web.observe import note, note_resolution
 from autoconfig.web.requests import query, service_of
 from autoconfig.web.responses import Cache
-from autoconfig.web.site import i18n, personal
+from autoconfig.web.site import i18n, personal, platform
 from autoconfig.web.site.pages import PAGES, ROOTS, Page, other_languages, pages_for
 
 STYLESHEET = "/assets/help.css"
+BRAND_PREFIX = "/assets/brand-"
+"""``/assets/brand-<rrggbb>.css``: the brand colour of ``provider.colour`` as the stylesheet's accent."""
+LOGO_PREFIX = "/assets/logo-"
 QUERY_FIELD = "email"
+DATE_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+"""How each language writes a date on the site (« 4 décembre 2026 », "4 December 2026")."""
+DARKER = 0.65
+"""The shade of the brand colour behind the navigation: each channel times this."""
+
+
+def today() -> datetime.date:
+    """The date notices are shown by: the server's local date."""
+    return datetime.date.today()
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,7 @@ class Site:
     def load(cls, templates: Path | None = None, locale: Path | None = None) -> Site:
         templates = templates or data_dir("templates")
         translations = i18n.load(locale or data_dir("locale"))
-        environments = {lang: _environment(templates, t) for lang, t in translations.items()}
+        environments = {lang: _environment(templates, t, lang) for lang, t in translations.items()}
         return cls(environments, (templates / "static" / "help.css").read_bytes())
 
     def render(self, lang: str, template: str, code: int, cache: str, **context: Any) -> Response:
@@ -55,7 +71,9 @@ class Site:
         )
 
 
-def _environment(templates: Path, translations: gettext.NullTranslations) -> jinja2.Environment:
+def _environment(
+    templates: Path, translations: gettext.NullTranslations, lang: str
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
@@ -66,6 +84,7 @@ def _environment(templates: Path, translations: gettext.NullTranslations) -> jin
     )
     env.policies["ext.i18n.trimmed"] = True
     env.filters["upper_first"] = _upper_first
+    env.filters["long_date"] = lambda day: format_date(day, "long", locale=DATE_LOCALES[lang])
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -73,6 +92,21 @@ def _environment(templates: Path, translations: gettext.NullTranslations) -> jin
 def _upper_first(text: str) -> str:
     """``text`` with a capital first letter, the rest untouched (unlike ``capitalize``)."""
     return text[:1].upper() + text[1:]
+
+
+def provider_of(request: Request) -> Provider:
+    """The provider whose site ``request`` asks for (see :meth:`Catalog.for_site`)."""
+    return service_of(request).catalog.for_site(request.headers.get("host", ""))
+
+
+def brand_stylesheet(provider: Provider) -> str | None:
+    return f"{BRAND_PREFIX}{provider.colour[1:]}.css" if provider.colour else None
+
+
+def brand_css(colour: str) -> bytes:
+    """The accent colours of the stylesheet, set to the brand colour and a darker shade of it."""
+    dark = "".join(f"{int(int(colour[i : i + 2], 16) * DARKER):02x}" for i in range(1, 7, 2))
+    return f":root {{ --accent: {colour}; --accent-dark: #{dark}; }}\n".encode()
 
 
 def site_of(request: Request) -> Site:
@@ -107,7 +141,7 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
         note(request, "help")
         site = site_of(request)
         service = service_of(request)
-        provider = service.catalog.for_host(request.headers.get("host", ""))
+        provider = provider_of(request)
         if not page.shown(provider):
             return site.error(lang, 404)
         context: dict[str, Any] = {"lookup": None}
@@ -137,6 +171,9 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
             loc=_localize(lang),
             login_name=provider.login.name.get(lang),
             stylesheet=STYLESHEET,
+            brand_stylesheet=brand_stylesheet(provider),
+            notices=provider.guide.current_notices(today()) if provider.guide else (),
+            sections=platform.sections(request.headers.get("user-agent")),
             **context,
         )
 
@@ -155,7 +192,7 @@ async def root(request: Request) -> Response:
     """``/``: the help site in the language the browser prefers (French by default)."""
     note(request, "help")
     lang = i18n.negotiate(request.headers.get("accept-language"))
-    service_of(request).catalog.for_host(request.headers.get("host", ""))
+    provider_of(request)
     return RedirectResponse(
         ROOTS[lang],
         status_code=302,
@@ -172,11 +209,45 @@ async def stylesheet(request: Request) -> Response:
     )
 
 
+async def brand(request: Request) -> Response:
+    """The brand colour of the host's provider, as a stylesheet; 404 for any other colour."""
+    note(request, "help")
+    provider = provider_of(request)
+    if brand_stylesheet(provider) != request.url.path:
+        raise UnknownDomainError("no such stylesheet for this host")
+    assert provider.colour is not None
+    return Response(
+        brand_css(provider.colour),
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": Cache.ASSET},
+    )
+
+
+LOGO_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+"""An SVG logo opened on its own runs nothing and loads nothing (the profile's SVG is checked at
+load too)."""
+
+
+async def logo(request: Request) -> Response:
+    """The host's provider's logo, at the address named by its content; 404 for any other."""
+    note(request, "help")
+    provider = provider_of(request)
+    if provider.logo is None or provider.logo.path != request.url.path:
+        raise UnknownDomainError("no such logo for this host")
+    return Response(
+        provider.logo.content,
+        media_type=provider.logo.media_type,
+        headers={"Cache-Control": Cache.ASSET, "Content-Security-Policy": LOGO_POLICY},
+    )
+
+
 def routes() -> list[BaseRoute]:
-    """The help site's routes: ``/``, the stylesheet, and every page in every language."""
+    """The help site's routes: ``/``, the stylesheets, the logo, and every page in every language."""
     table: list[BaseRoute] = [
         Route("/", root, methods=["GET"]),
         Route(STYLESHEET, stylesheet, methods=["GET"]),
+        Route(BRAND_PREFIX + "{colour}.css", brand, methods=["GET"]),
+        Route(LOGO_PREFIX + "{name}", logo, methods=["GET"]),
     ]
     for lang, root_path in ROOTS.items():
         for page in PAGES:
