@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError
-from autoconfig.server.reload import reload_on_hangup
+from autoconfig.server.reload import loaded, reload_on_hangup
 from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import create_app
@@ -32,6 +32,7 @@ def app() -> Starlette:
             logging.getLogger("autoconfig.serve").error("cannot load: %s", line)
         sys.exit(STARTUP_FAILURE)
     service.lookups.prime()
+    logging.getLogger("autoconfig.serve").info("worker %d: loaded %s", os.getpid(), loaded(service))
     return create_app(
         service,
         metrics=Metrics(Path(shared) if shared else None),
