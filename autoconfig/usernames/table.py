@@ -143,7 +143,7 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
                     continue
                 key, entry = entry_key
                 if key in seen:
-                    problems.append(f"line {line}: {key!r} already appears on line {seen[key]}")
+                    problems.append(f"line {line}: email: already on line {seen[key]}")
                     continue
                 seen[key] = line
                 yield key, entry

@@ -50,12 +50,27 @@ def test_columns_in_any_order_extra_columns_ignored_keys_normalised(tmp_path: Pa
         ("email,login\na@b.fr,\n", "line 2: login is empty"),
         ("email,login\na@b.fr,has space\n", "line 2: login contains spaces"),
         ("email,login,name\na@b.fr,x,bad\x07name\n", "line 2: name contains control"),
-        ("email,login\na@b.fr,x\nA@B.FR,y\n", "line 3: 'a@b.fr' already appears on line 2"),
+        ("email,login\na@b.fr,x\nA@B.FR,y\n", "line 3: email: already on line 2"),
     ],
 )
 def test_bad_files_are_refused_with_line_numbers(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(DirectoryError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_csv(csv_file(tmp_path, text))
+
+
+def test_problems_name_the_line_never_the_value(tmp_path: Path) -> None:
+    """The problems are logged when a worker or a reload refuses the file: no address, login or
+    name of the file may be in them."""
+    text = (
+        "email,login,name\nanne.martin@b.fr,am1,Anne Martin\nAnne.Martin@B.FR,am2,Anne Bis\n"
+        "jean@@b.fr,jd1,Jean Dupont\nluc@b.fr,luc dupont,Luc\nzoe@b.fr,zoe1,Zo\x07e\n"
+    )
+    with pytest.raises(DirectoryError) as caught:
+        load_csv(csv_file(tmp_path, text))
+    message = str(caught.value).casefold()
+    assert "4 bad row(s)" in message
+    for value in ("anne", "martin", "am2", "jean", "jd1", "dupont", "luc", "zo"):
+        assert value not in message.replace(str(tmp_path).casefold(), "")
 
 
 def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
