@@ -162,15 +162,16 @@ async def probe_once(app: Starlette) -> None:
 
 @asynccontextmanager
 async def probing(app: Starlette, interval: float = PROBE_INTERVAL) -> AsyncIterator[None]:
-    """Lifespan part: probe the directory at start, then every ``interval`` seconds."""
+    """Lifespan part: probe the directory every ``interval`` seconds (the first time one
+    interval after the start, where the service has just connected to prime its pool)."""
 
     async def loop() -> None:
         while True:
+            await asyncio.sleep(interval)
             try:
                 await probe_once(app)
             except (AutoconfigError, OSError) as exc:  # never stops the loop
                 log.warning("directory probe failed: %s", type(exc).__name__)
-            await asyncio.sleep(interval)
 
     task = asyncio.get_running_loop().create_task(loop())
     try:
