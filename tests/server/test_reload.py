@@ -241,3 +241,27 @@ def test_a_renewed_signing_certificate_is_logged_when_used(
     (line,) = [r.getMessage() for r in caplog.records if "renewed" in r.getMessage()]
     assert line.startswith(f"worker {os.getpid()}: a renewed signing certificate is used")
     assert f"expires {renewed.not_valid_after_utc:%Y-%m-%d}" in line
+
+
+def test_the_gauges_of_a_dead_worker_are_forgotten(tmp_path: Path) -> None:
+    """Both workers refused a reload; the files are fixed and both workers are replaced (no
+    SIGHUP): the new ones loaded good files, and the dead ones' 1 must not linger."""
+    import os
+
+    folder = copy_profiles(tmp_path)
+    args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
+    with serve(tmp_path, *args) as app:
+        wait_until(lambda: len(workers_of(app)) == 2, "two workers")
+        edit(folder, "port = 993", "port = 99330")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: app.log_text().count("reload refused") == 2, "refusals")
+        assert reload_failed(app) == 1
+        edit(folder, "port = 99330", "port = 993")
+        for old in sorted(workers_of(app)):
+            os.kill(old, signal.SIGKILL)
+            wait_until(
+                lambda old=old: old not in workers_of(app) and len(workers_of(app)) == 2,  # type: ignore[misc]
+                "the worker to be replaced",
+            )
+        wait_until(lambda: answered_host(app) == OLD_HOST, "answers")
+        assert reload_failed(app) == 0
