@@ -5,6 +5,7 @@ the error log while no instance answers), and the request id the app logs too.""
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from tests.caddy import FRONT_DOMAIN, Caddy, Front, curl, run_caddy
 from tests.conftest import DEMO, PIERRE
 from tests.servers import serve
-from tests.tools import wait_until
+from tests.tools import require, wait_until
 
 D = FRONT_DOMAIN
 ENCODED = PIERRE.replace("@", "%40")
@@ -60,6 +61,51 @@ def test_no_address_in_caddys_access_log(front: Front) -> None:
     # The path segment holding the address is emptied, not the rest of the path.
     assert "/autodiscover/autodiscover.json/v1.0/" in uris
     assert "/AutoDiscover/AutoDiscover.json/v1.0//extra" in uris
+
+
+def test_no_address_in_the_logs_of_a_websocket_attempt(front: Front) -> None:
+    """An upgrade request (HTTP/1.1: curl's usual HTTP/2 has none) goes through Caddy to an
+    instance, which serves no WebSocket: a 404, and neither log holds the query."""
+    caddy = front.caddy
+    host = f"autoconfig.{D}"
+    done = subprocess.run(
+        [
+            require("curl"),
+            "--silent",
+            "--http1.1",
+            "--max-time",
+            "10",
+            "--resolve",
+            f"{host}:{caddy.https_port}:127.0.0.1",
+            "--cacert",
+            str(caddy.root_certificate),
+            "--header",
+            "Connection: Upgrade",
+            "--header",
+            "Upgrade: websocket",
+            "--header",
+            "Sec-WebSocket-Version: 13",
+            "--header",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            f"https://{host}:{caddy.https_port}/ws?email={ENCODED}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert done.stdout == "404", done.stderr
+    wait_until(
+        lambda: any(line["request"]["uri"] == "/ws" for line in access_lines(caddy)), "the line"
+    )
+    assert_no_address(caddy)
+    for app in front.apps:
+        assert ENCODED not in app.log_text()
+        assert PIERRE not in app.log_text()
 
 
 def test_caddy_and_the_app_log_the_same_request_id(front: Front) -> None:
