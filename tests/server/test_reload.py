@@ -209,7 +209,7 @@ def test_a_refused_reload_sets_the_gauge_until_a_good_one(tmp_path: Path) -> Non
 
     folder = copy_profiles(tmp_path)
     app = create_app(Service.load(Settings(folder, str(DEMO))))
-    key = ("autoconfig_reload_failed", frozenset())
+    key: tuple[str, frozenset[tuple[str, str]]] = ("autoconfig_reload_failed", frozenset())
     with TestClient(app) as client:
         edit(folder, "port = 993", "port = 99330")
         assert asyncio.run(Reloader(app).reload()) is False

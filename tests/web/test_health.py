@@ -29,7 +29,7 @@ from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
 from tests.tools import wait_until
 from tests.web.test_operations import samples
 
-UP = ("autoconfig_directory_up", frozenset())
+UP: tuple[str, frozenset[tuple[str, str]]] = ("autoconfig_directory_up", frozenset())
 
 
 class ProbedDirectory(FakeDirectory):
