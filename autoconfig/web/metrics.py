@@ -17,7 +17,9 @@ worker loads the same files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +45,7 @@ class Metrics:
     def __init__(self, shared_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         if shared_dir is not None:
-            MultiProcessCollector(self.registry, path=str(shared_dir))  # type: ignore[no-untyped-call]
+            SharedCollector(self.registry, path=str(shared_dir))  # type: ignore[no-untyped-call]
         # In multi-process mode the values live in files and the collector above reads them all.
         target = None if shared_dir is not None else self.registry
         self.requests = Counter(
@@ -143,6 +145,29 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+HEADER_BYTES = 8
+"""The header of a metrics file (its used size and padding): a shorter file is still being
+created by its worker."""
+
+
+class SharedCollector(MultiProcessCollector):
+    """The workers' metrics files, read together; a file a starting worker has just created and
+    not sized yet is left out of that scrape (reading it failed the whole scrape with a 500)."""
+
+    def collect(self) -> Iterable[Metric]:
+        path: str = self._path
+        files = [name for name in glob.glob(os.path.join(path, "*.db")) if _ready(name)]
+        metrics: Iterable[Metric] = self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        return metrics
+
+
+def _ready(name: str) -> bool:
+    try:
+        return os.path.getsize(name) >= HEADER_BYTES
+    except OSError:  # removed meanwhile (a dead worker's gauges)
+        return False
 
 
 class ServiceCollector(Collector):

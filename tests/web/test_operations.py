@@ -201,3 +201,18 @@ def test_the_loaded_files_are_gauges(client: TestClient) -> None:
     assert not any(
         name == "autoconfig_signing_certificate_expiry_timestamp_seconds" for name, _ in found
     )
+
+
+def test_a_metrics_file_being_created_does_not_fail_the_scrape(
+    service: Service, tmp_path: Path
+) -> None:
+    """A starting worker creates its file, then sizes it: a scrape in between read an empty file
+    and answered 500."""
+    from autoconfig.web.metrics import Metrics
+
+    metrics = Metrics(tmp_path)
+    (tmp_path / "gauge_livemax_999999.db").write_bytes(b"")
+    with TestClient(create_app(service, metrics=metrics)) as fresh:
+        response = fresh.get("/metrics")
+    assert response.status_code == 200
+    assert "autoconfig_build_info" in response.text
