@@ -35,8 +35,11 @@ HEADERS = (
 
 
 def lines_of(caddy: Caddy) -> list[dict[str, Any]]:
-    """Caddy's JSON log lines (its access and error logs among them)."""
-    return [json.loads(line) for line in caddy.log_text().splitlines() if line.startswith("{")]
+    """Caddy's JSON log lines (its access and error logs among them), but for a last line it is
+    still writing."""
+    text = caddy.log_text()
+    lines = text[: text.rfind("\n") + 1].splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
 
 
 def access_lines(caddy: Caddy) -> list[dict[str, Any]]:
