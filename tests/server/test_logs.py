@@ -195,9 +195,15 @@ def test_access_lines_carry_the_proxys_request_id_and_the_autodiscover_code(
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    wait_until(
-        lambda: any(e.get("autodiscover_error") == "600" for e in access(json_server)), "the line"
-    )
+
+    # Each line is written once its answer is out, by either worker: wait for both.
+    def both() -> bool:
+        lines = access(json_server)
+        return any(e.get("request_id") == caddy_id for e in lines) and any(
+            e.get("autodiscover_error") == "600" for e in lines
+        )
+
+    wait_until(both, "both lines")
     lines = access(json_server)
     (mine,) = [e for e in lines if e.get("request_id") == caddy_id]
     assert (mine["endpoint"], mine["status"], mine["login"]) == ("thunderbird", 200, "directory")
