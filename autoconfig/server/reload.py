@@ -91,7 +91,9 @@ def signer_change(before: Signer | None, after: Signer | None) -> str | None:
         return None
     if after is None:
         return "Apple profiles are now served unsigned (no signing certificate)"
-    if before is None or before.material.certificate != after.material.certificate:
+    if before is None:
+        return f"Apple profiles are now signed by {after.material.describe()}"
+    if before.material.certificate != after.material.certificate:
         return f"a renewed signing certificate is used from now on: {after.material.describe()}"
     return None
 
