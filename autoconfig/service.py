@@ -85,6 +85,9 @@ class Answer:
     provider: Provider | None = None
     resolution: Resolution | None = None
     status: int = 200
+    autodiscover_error: str | None = None
+    """The Autodiscover error code the document carries (``500``, ``600``, ``601``, or
+    ``InvalidProtocol`` for v2), for the access log and the metrics; ``None`` for any other answer."""
 
     @classmethod
     def about(cls, rendered: Rendered, resolution: Resolution) -> Answer:
@@ -217,14 +220,17 @@ class Service:
             request = autodiscover_format.parse_request(body)
             if not request.served:
                 unavailable = autodiscover_format.ErrorCode.UNAVAILABLE
-                return Answer(autodiscover_format.error(unavailable, request.error_namespace))
+                return Answer(
+                    autodiscover_format.error(unavailable, request.error_namespace),
+                    autodiscover_error=str(int(unavailable)),
+                )
             resolution = await self.resolve(
                 replace(query, address=request.address or query.address)
             )
         except autodiscover_format.ANSWERED as exc:
             code = autodiscover_format.error_code(exc)
             assert code is not None
-            return Answer(autodiscover_format.error(code))
+            return Answer(autodiscover_format.error(code), autodiscover_error=str(int(code)))
         account = resolution.account
         login, name = autodiscover_format.login_name(account), account.name
         key = ("autodiscover", resolution.provider.id, login, name)
@@ -238,7 +244,11 @@ class Service:
         """The Autodiscover v2 answer: for ``AutodiscoverV1``, the POX endpoint of the provider
         of ``query``; for any other protocol, an error document (HTTP 400)."""
         if not autodiscover_format.is_v2_protocol(protocol):
-            return Answer(autodiscover_format.v2_invalid_protocol(), status=400)
+            return Answer(
+                autodiscover_format.v2_invalid_protocol(),
+                status=400,
+                autodiscover_error=autodiscover_format.V2_INVALID_PROTOCOL,
+            )
         provider, _ = self.locate(query)
         return Answer(autodiscover_format.v2_pointer(provider), provider)
 

@@ -474,6 +474,7 @@ class Settings(EnvSettings):
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("plain", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +497,17 @@ class ServerSettings(EnvSettings):
             choices=LOG_LEVELS,
         ),
         "info",
+    )
+    log_format: str = setting(
+        Spec(
+            "AUTOCONFIG_LOG_FORMAT",
+            "Log lines as plain text, or as one JSON object per line (UTC time, level, worker "
+            "pid, request id).",
+            "--log-format",
+            Kind.CHOICE,
+            choices=LOG_FORMATS,
+        ),
+        "plain",
     )
     shutdown_timeout: int = setting(
         Spec(

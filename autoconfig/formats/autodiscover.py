@@ -265,9 +265,13 @@ def v2_pointer(provider: Provider) -> Rendered:
     return Rendered(_json({"Protocol": V2_PROTOCOL, "Url": v2_url(provider)}), JSON_MEDIA_TYPE)
 
 
+V2_INVALID_PROTOCOL = "InvalidProtocol"
+"""The error code of the v2 answer to a protocol other than ``AutodiscoverV1``."""
+
+
 def v2_invalid_protocol() -> Rendered:
     """The Autodiscover v2 answer (with HTTP 400) for any protocol but ``AutodiscoverV1``."""
     message = f"Only the {V2_PROTOCOL} protocol is served here."
     return Rendered(
-        _json({"ErrorCode": "InvalidProtocol", "ErrorMessage": message}), JSON_MEDIA_TYPE
+        _json({"ErrorCode": V2_INVALID_PROTOCOL, "ErrorMessage": message}), JSON_MEDIA_TYPE
     )

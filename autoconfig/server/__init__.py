@@ -29,7 +29,7 @@ def serve(settings: Settings, server: ServerSettings) -> None:
     """Check the settings, then serve until stopped. Raises our errors before anything is served
     when a profile, the directory or the signing files are invalid."""
     settings = settings.resolved()
-    logging.config.dictConfig(log_config(server.log_level))
+    logging.config.dictConfig(log_config(server.log_level, server.log_format))
     # The workers load the directory in full (checking every row) as they start; here only
     # what makes a clear error cheaply, so the service starts within a second.
     with Service.load(replace(settings, directory=None)) as service:
@@ -65,8 +65,11 @@ def run(settings: Settings, server: ServerSettings) -> None:
         "host": server.host,
         "port": server.port,
         "workers": server.workers,
-        "log_config": log_config(server.log_level),
+        "log_config": log_config(server.log_level, server.log_format),
         "access_log": False,
+        # No WebSocket here: an upgrade request is answered (and logged) as plain HTTP by the
+        # app, never logged by uvicorn with its query string.
+        "ws": "none",
         # The client address is taken from X-Forwarded-For by the app itself, and only from
         # the trusted proxies (--trusted-proxy): uvicorn must not rewrite it first.
         "proxy_headers": False,

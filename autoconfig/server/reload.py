@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError, ConfigError
 from autoconfig.service import Service
+from autoconfig.signing import Signer
 from autoconfig.usernames import Directory
 
 log = logging.getLogger("autoconfig.reload")
@@ -47,17 +49,22 @@ class Reloader:
             except AutoconfigError as exc:
                 problems = exc.problems if isinstance(exc, ConfigError) else (exc,)
                 for problem in problems:
-                    log.error("reload refused, the previous profiles keep serving: %s", problem)
+                    log.error(
+                        "worker %d: reload refused, the previous profiles keep serving: %s",
+                        os.getpid(),
+                        problem,
+                    )
                 self.app.state.metrics.reloads.labels("refused").inc()
+                self.app.state.health.refused(tuple(str(p) for p in problems))
                 return False
             fresh.lookups.prime()
             self.app.state.service = fresh
             self.app.state.metrics.reloads.labels("done").inc()
-            log.info(
-                "reloaded %d profile(s)%s",
-                len(fresh.catalog),
-                f" and the directory ({fresh.directory.description})" if fresh.directory else "",
-            )
+            self.app.state.health.loaded()
+            log.info("worker %d: reloaded %s", os.getpid(), loaded(fresh))
+            renewal = signer_change(current.signer, fresh.signer)
+            if renewal:
+                log.info("worker %d: %s", os.getpid(), renewal)
             self._retiring.add(current)
             asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
             return True
@@ -85,6 +92,27 @@ class Reloader:
             self._retire(service)
 
 
+def loaded(service: Service) -> str:
+    """What a service loaded, for the log: the profiles and the directory (kind and size,
+    never its contents)."""
+    ids = ", ".join(provider.id for provider in service.catalog)
+    directory = service.directory.description if service.directory else "none"
+    return f"{len(service.catalog)} profile(s) ({ids}); directory: {directory}"
+
+
+def signer_change(before: Signer | None, after: Signer | None) -> str | None:
+    """What changed in the signing certificate between two loads, or ``None``."""
+    if before is None and after is None:
+        return None
+    if after is None:
+        return "Apple profiles are now served unsigned (no signing certificate)"
+    if before is None:
+        return f"Apple profiles are now signed by {after.material.describe()}"
+    if before.material.certificate != after.material.certificate:
+        return f"a renewed signing certificate is used from now on: {after.material.describe()}"
+    return None
+
+
 @asynccontextmanager
 async def reload_on_hangup(app: Starlette) -> AsyncIterator[None]:
     """Lifespan of a served app: ``SIGHUP`` reloads; the service is closed at shutdown."""
@@ -94,7 +122,7 @@ async def reload_on_hangup(app: Starlette) -> AsyncIterator[None]:
     pending: set[asyncio.Task[bool]] = set()
 
     def hangup() -> None:
-        log.info("SIGHUP received: reloading profiles and directory")
+        log.info("worker %d: SIGHUP received: reloading profiles and directory", os.getpid())
         task = loop.create_task(reloader.reload())
         pending.add(task)
         task.add_done_callback(pending.discard)

@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Any
 
+from prometheus_client import multiprocess
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
@@ -61,6 +62,7 @@ class Supervisor(Multiprocess):
             process.kill()
             process.join()
             self.processes.remove(process)
+            forget_metrics(process.pid)
         refused = [p for p in dead if p.exitcode == STARTUP_FAILURE]
         if refused and not self.processes:
             log.error("no worker could load the profiles or the directory: stopping")
@@ -78,6 +80,14 @@ class Supervisor(Multiprocess):
             if process not in refused:
                 log.info("worker %s died; starting another", process.pid)
                 self.processes.append(self._spawn())
+
+
+def forget_metrics(pid: int | None) -> None:
+    """Drop the gauges of a dead worker from the shared metrics, so that its last values (a
+    refused reload, a directory down) are not reported for ever."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and pid is not None:
+        multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
 
 
 def run_workers(**options: Any) -> None:

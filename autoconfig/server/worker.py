@@ -13,6 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError
+from autoconfig.server.reload import loaded
 from autoconfig.server.sync import reload_and_watch
 from autoconfig.service import Service
 from autoconfig.settings import Settings
@@ -33,6 +34,7 @@ def app() -> Starlette:
             logging.getLogger("autoconfig.serve").error("cannot load: %s", line)
         sys.exit(STARTUP_FAILURE)
     service.lookups.prime()
+    logging.getLogger("autoconfig.serve").info("worker %d: loaded %s", os.getpid(), loaded(service))
     return create_app(
         service,
         metrics=Metrics(Path(shared) if shared else None),

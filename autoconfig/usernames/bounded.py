@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from autoconfig.address import Address
 from autoconfig.errors import DirectoryError
@@ -51,6 +52,9 @@ SHARE = 4
 the directory with addresses (unknown ones cost nothing against the limit) fills its own share,
 never the others'."""
 UNCAPPED = "-"
+PROBE_BUDGET = 10.0
+"""Seconds a probe of the directory (:meth:`Lookups.probe`) may take before it counts as failed:
+longer than an LDAP connect, bind and search within their own time-outs."""
 REST = 1.0
 """Seconds the directory is left alone after it failed (refused, errored): meanwhile misses get
 the fallback at once, and a directory that comes back is not met by every request at the same
@@ -325,13 +329,42 @@ class Lookups:
                 self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")
             self._executor.submit(run)
 
+    @property
+    def probes(self) -> bool:
+        """Whether the directory can be probed (LDAP); a table is loaded in full and cannot go
+        down while it is open."""
+        return callable(getattr(self.directory, "probe", None))
+
+    async def probe(self, budget: float = PROBE_BUDGET) -> str | None:
+        """Ask the directory whether it answers now (LDAP: connect, bind afresh, read the base
+        entry): ``None`` when it does, else why not (never an address). Runs in the lookup
+        threads, so a directory that holds every thread counts as down."""
+        probe = getattr(self.directory, "probe", None)
+        if probe is None:
+            return None
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.threads, "autoconfig-directory")
+            future: Future[Any] = self._executor.submit(probe)
+        try:
+            await _wait(future, budget)
+        except TimeoutError:
+            future.cancel()
+            return f"no answer to the probe within {budget:g} s"
+        if future.cancelled():
+            return "the probe was dropped"
+        exc = future.exception()
+        if exc is not None:
+            return str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
+        return None
+
     def close(self) -> None:
         self.limit.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def _wait(future: Future[Entry | None], timeout: float) -> None:
+async def _wait(future: Future[Any], timeout: float) -> None:
     """Wait for a thread's future without tying it to this event loop (which may close first)."""
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
@@ -340,7 +373,7 @@ async def _wait(future: Future[Entry | None], timeout: float) -> None:
         if not waiter.done():
             waiter.set_result(None)
 
-    def done(_: Future[Entry | None]) -> None:
+    def done(_: Future[Any]) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             loop.call_soon_threadsafe(wake)
 

@@ -10,6 +10,9 @@ and answers through :func:`~autoconfig.web.responses.respond`; errors become ans
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
@@ -20,6 +23,7 @@ from autoconfig.web import clients, operations, site
 from autoconfig.web.clients import AnyCaseRoute
 from autoconfig.web.errors import HANDLERS
 from autoconfig.web.headers import SecurityHeaders
+from autoconfig.web.health import Health, probing
 from autoconfig.web.metrics import Metrics
 from autoconfig.web.observe import Observe
 from autoconfig.web.proxy import ClientAddress
@@ -39,6 +43,7 @@ def routes() -> list[BaseRoute]:
         *site.routes(),
         Route("/healthz", operations.healthz, methods=["GET"]),
         Route("/metrics", operations.metrics, methods=["GET"]),
+        Route("/status", operations.status, methods=["GET"]),
     ]
 
 
@@ -48,19 +53,38 @@ def create_app(
     metrics: Metrics | None = None,
     lifespan: StatelessLifespan[Starlette] | None = None,
 ) -> Starlette:
-    """A Starlette app answering from ``service`` (tests build their own)."""
+    """A Starlette app answering from ``service`` (tests build their own). While it runs, the
+    directory is probed (:func:`~autoconfig.web.health.probing`), then ``lifespan`` runs."""
     metrics = metrics or Metrics()
+    health = Health(metrics)
+
+    @asynccontextmanager
+    async def running(app: Starlette) -> AsyncIterator[None]:
+        async with probing(app):
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+
     app = Starlette(
         routes=routes(),
         middleware=[
-            Middleware(Observe, metrics=metrics),
+            Middleware(
+                Observe,
+                metrics=metrics,
+                health=health,
+                trusted=service.settings.trusted_proxies,
+            ),
             Middleware(ClientAddress, trusted=service.settings.trusted_proxies),
             Middleware(SecurityHeaders),
         ],
         exception_handlers=HANDLERS,
-        lifespan=lifespan,
+        lifespan=running,
     )
     app.state.service = service
     app.state.help_site = site.Site.load()
     app.state.metrics = metrics
+    app.state.health = health
+    metrics.follow(lambda: getattr(app.state, "service", None))
     return app

@@ -29,7 +29,7 @@ def client_address(
     hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
     current = peer
     for hop in reversed(hops):
-        if not _is_trusted(current, trusted):
+        if not is_trusted(current, trusted):
             break
         try:
             current = str(ipaddress.ip_address(hop))
@@ -38,7 +38,8 @@ def client_address(
     return current
 
 
-def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+def is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    """Whether ``address`` is one of the ``trusted`` proxies."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

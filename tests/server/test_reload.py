@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import shutil
 import signal
 import urllib.request
@@ -98,13 +100,42 @@ def test_sighup_reloads_a_running_server_and_survives_a_bad_profile(
         wait_until(lambda: app.log_text().count("reloaded 2 profile(s)") == workers, "reloads")
         assert {answered_host(app) for _ in range(6)} == {NEW_HOST}
 
+        # Each worker's line says which worker it is.
+        assert len(set(re.findall(r"worker (\d+): reloaded", app.log_text()))) == workers
+        assert reload_failed(app) == 0
+        loaded_at = last_reload_success(app)
+
         edit(folder, "port = 993", "port = 99330")
         app.signal(signal.SIGHUP)
         wait_until(lambda: app.log_text().count("reload refused") == workers, "refusals")
         assert {answered_host(app) for _ in range(6)} == {NEW_HOST}
         assert "imap.port: 99330 is not a valid port (expected 1-65535)" in app.log_text()
         assert app.process.poll() is None
+        assert len(set(re.findall(r"worker (\d+): reload refused", app.log_text()))) == workers
+        assert reload_failed(app) == 1
+        assert last_reload_success(app) == loaded_at
+
+        edit(folder, "port = 99330", "port = 993")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: app.log_text().count("reloaded 2 profile(s)") == 2 * workers, "reloads")
+        assert reload_failed(app) == 0
+        assert last_reload_success(app) > loaded_at
     assert "pierre" not in app.log_text()
+
+
+def gauge_of(app: App, name: str) -> float:
+    from tests.web.test_operations import samples
+
+    with urllib.request.urlopen(f"{app.url}/metrics", timeout=5) as response:
+        return samples(response.read().decode())[(name, frozenset())]
+
+
+def reload_failed(app: App) -> float:
+    return gauge_of(app, "autoconfig_reload_failed")
+
+
+def last_reload_success(app: App) -> float:
+    return gauge_of(app, "autoconfig_last_reload_success_timestamp_seconds")
 
 
 def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:
@@ -135,8 +166,6 @@ def workers_of(app: App) -> set[int]:
 def test_a_worker_lost_while_profiles_are_broken_does_not_take_the_service_down(
     tmp_path: Path,
 ) -> None:
-    import os
-
     folder = copy_profiles(tmp_path)
     args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
     with serve(tmp_path, *args) as app:
@@ -171,3 +200,70 @@ def test_reload_picks_up_a_new_directory(tmp_path: Path) -> None:
     entry = app.state.service.directory.lookup(parse(PIERRE))
     assert entry is not None
     assert entry.login == "pdupont2"
+
+
+def test_a_refused_reload_sets_the_gauge_until_a_good_one(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.web.test_operations import samples
+
+    folder = copy_profiles(tmp_path)
+    app = create_app(Service.load(Settings(folder, str(DEMO))))
+    key: tuple[str, frozenset[tuple[str, str]]] = ("autoconfig_reload_failed", frozenset())
+    with TestClient(app) as client:
+        edit(folder, "port = 993", "port = 99330")
+        assert asyncio.run(Reloader(app).reload()) is False
+        assert samples(client.get("/metrics").text)[key] == 1
+        report = client.get("/status").json()
+        assert report["reload"]["failed"] is True
+        assert any("99330" in problem for problem in report["reload"]["problems"])
+        edit(folder, "port = 99330", "port = 993")
+        assert asyncio.run(Reloader(app).reload()) is True
+        assert samples(client.get("/metrics").text)[key] == 0
+        assert client.get("/status").json()["status"] == "ok"
+
+
+def test_a_renewed_signing_certificate_is_logged_when_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.pki import make_pki
+
+    pki = make_pki(tmp_path / "pki")
+    cert, key, first = pki.signer("signer.example")
+    settings = Settings(PROFILES, str(DEMO), signing_cert=cert, signing_key=key)
+    app = create_app(Service.load(settings))
+    with caplog.at_level(logging.INFO, logger="autoconfig.reload"):
+        assert asyncio.run(Reloader(app).reload()) is True
+        assert "renewed" not in caplog.text  # the same certificate: nothing to say
+        _, _, renewed = pki.signer("signer.example")  # written over the same files
+        assert renewed != first
+        assert asyncio.run(Reloader(app).reload()) is True
+    (line,) = [r.getMessage() for r in caplog.records if "renewed" in r.getMessage()]
+    assert line.startswith(f"worker {os.getpid()}: a renewed signing certificate is used")
+    assert f"expires {renewed.not_valid_after_utc:%Y-%m-%d}" in line
+
+
+def test_the_gauges_of_a_dead_worker_are_forgotten(tmp_path: Path) -> None:
+    """Both workers refused a reload; the files are fixed and both workers are replaced (no
+    SIGHUP): the new ones loaded good files, and the dead ones' 1 must not linger."""
+    import os
+
+    folder = copy_profiles(tmp_path)
+    args = ("--profiles", str(folder), "--directory", str(DEMO), "--workers", "2")
+    with serve(tmp_path, *args) as app:
+        wait_until(
+            lambda: app.log_text().count("Application startup complete") == 2, "two ready workers"
+        )
+        edit(folder, "port = 993", "port = 99330")
+        app.signal(signal.SIGHUP)
+        wait_until(lambda: app.log_text().count("reload refused") >= 2, "refusals", timeout=60)
+        assert reload_failed(app) == 1
+        edit(folder, "port = 99330", "port = 993")
+        for old in sorted(workers_of(app)):
+            os.kill(old, signal.SIGKILL)
+            wait_until(
+                lambda old=old: old not in workers_of(app) and len(workers_of(app)) == 2,  # type: ignore[misc]
+                "the worker to be replaced",
+            )
+        wait_until(lambda: answered_host(app) == OLD_HOST, "answers")
+        assert reload_failed(app) == 0

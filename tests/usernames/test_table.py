@@ -154,6 +154,21 @@ def test_a_spreadsheet_name_survives_windows_1252(tmp_path: Path) -> None:
     assert entry == Entry("glheritier", "Gaëlle L'Héritier")
 
 
+def test_problems_name_the_line_never_the_value(tmp_path: Path) -> None:
+    """The problems are logged when a worker or a reload refuses the file: no address, login or
+    name of the file may be in them."""
+    text = (
+        "email,login,name\nanne.martin@b.fr,am1,Anne Martin\nAnne.Martin@B.FR,am2,Anne Bis\n"
+        "jean@@b.fr,jd1,Jean Dupont\nluc@b.fr,luc dupont,Luc\nzoe@b.fr,zoe1,Zo\x07e\n"
+    )
+    with pytest.raises(DirectoryError) as caught:
+        load_csv(csv_file(tmp_path, text))
+    message = str(caught.value).casefold()
+    assert "4 bad row(s)" in message
+    for value in ("anne", "martin", "am2", "jean", "jd1", "dupont", "luc", "zo"):
+        assert value not in message.replace(str(tmp_path).casefold(), "")
+
+
 def test_many_bad_rows_are_summarised(tmp_path: Path) -> None:
     text = "email,login\n" + "".join(f"bad{i},x\n" for i in range(50))
     with pytest.raises(DirectoryError, match="50 bad row") as caught:

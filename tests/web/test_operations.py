@@ -160,3 +160,59 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
         wait_until(lambda: total() == REQUESTS, f"{REQUESTS} requests counted")
         totals = {total() for _ in range(8)}
     assert totals == {REQUESTS}
+
+
+def test_autodiscover_errors_are_counted_by_code(service: Service) -> None:
+    from tests.web.test_clients_autodiscover import request_body
+
+    with TestClient(create_app(service), base_url=f"http://autodiscover.{ACADEMIE}") as fresh:
+        fresh.post("/autodiscover/autodiscover.xml", content=b"<not xml")
+        fresh.post("/autodiscover/autodiscover.xml", content=request_body("someone@gmail.com"))
+        fresh.post(
+            "/autodiscover/autodiscover.xml",
+            content=request_body().replace(
+                b"outlook/responseschema/2006a", b"mobilesync/responseschema/2006"
+            ),
+        )
+        fresh.post("/autodiscover/autodiscover.xml", content=request_body())
+        fresh.get("/autodiscover/autodiscover.json", params={"Email": PIERRE, "Protocol": "Ews"})
+        found = samples(fresh.get("/metrics").text)
+    errors = {
+        dict(labels)["code"]: value
+        for (name, labels), value in found.items()
+        if name == "autoconfig_autodiscover_errors_total"
+    }
+    assert errors == {"600": 1, "500": 1, "601": 1, "InvalidProtocol": 1}
+    # Still HTTP 200 for the POX errors, as Exchange answers.
+    ok = frozenset({("endpoint", "autodiscover"), ("status", "200"), ("client", "other")})
+    assert found[("autoconfig_requests_total", ok)] == 4
+
+
+def test_the_loaded_files_are_gauges(client: TestClient) -> None:
+    found = samples(client.get("/metrics").text)
+    from autoconfig import __version__
+
+    assert found[("autoconfig_build_info", frozenset({("version", __version__)}))] == 1
+    assert found[("autoconfig_profiles_loaded", frozenset())] == 2
+    assert found[("autoconfig_reload_failed", frozenset())] == 0
+    assert found[("autoconfig_last_reload_success_timestamp_seconds", frozenset())] > 0
+    assert found[("autoconfig_directory_up", frozenset())] == 1
+    # Served unsigned: no expiry to report (a 0 would fire the expiry alert).
+    assert not any(
+        name == "autoconfig_signing_certificate_expiry_timestamp_seconds" for name, _ in found
+    )
+
+
+def test_a_metrics_file_being_created_does_not_fail_the_scrape(
+    service: Service, tmp_path: Path
+) -> None:
+    """A starting worker creates its file, then sizes it: a scrape in between read an empty file
+    and answered 500."""
+    from autoconfig.web.metrics import Metrics
+
+    metrics = Metrics(tmp_path)
+    (tmp_path / "gauge_livemax_999999.db").write_bytes(b"")
+    with TestClient(create_app(service, metrics=metrics)) as fresh:
+        response = fresh.get("/metrics")
+    assert response.status_code == 200
+    assert "autoconfig_build_info" in response.text
