@@ -54,13 +54,11 @@ class Reloader:
                         os.getpid(),
                         problem,
                     )
-                self.app.state.metrics.reloads.labels("refused").inc()
-                self.app.state.health.refused(tuple(str(p) for p in problems))
+                self.refused(tuple(str(p) for p in problems))
                 return False
             fresh.lookups.prime()
             self.app.state.service = fresh
-            self.app.state.metrics.reloads.labels("done").inc()
-            self.app.state.health.loaded()
+            self._done()
             log.info("worker %d: reloaded %s", os.getpid(), loaded(fresh))
             renewal = signer_change(current.signer, fresh.signer)
             if renewal:
@@ -79,8 +77,19 @@ class Reloader:
             fresh = replace(current, directory=directory)
             fresh.lookups.prime()
             self.app.state.service = fresh
+            self._done()
             self._retiring.add(current)
             asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
+
+    def refused(self, problems: tuple[str, ...]) -> None:
+        """Files on disk were refused (a reload, or a replaced directory file): counted, and
+        ``autoconfig_reload_failed`` says so until files are loaded again."""
+        self.app.state.metrics.reloads.labels("refused").inc()
+        self.app.state.health.refused(problems)
+
+    def _done(self) -> None:
+        self.app.state.metrics.reloads.labels("done").inc()
+        self.app.state.health.loaded()
 
     def _retire(self, service: Service) -> None:
         if service in self._retiring:

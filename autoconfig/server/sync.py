@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,15 +86,21 @@ async def swap(reloader: Reloader, path: Path, state: FileState, watch: Watch) -
         fresh = await anyio.to_thread.run_sync(load, reloader.app.state.service.settings)
     except AutoconfigError as exc:
         watch.refused(state)
-        for line in str(exc).splitlines():
-            log.error("directory file changed but refused, the loaded one keeps serving: %s", line)
+        lines = tuple(str(exc).splitlines())
+        for line in lines:
+            log.error(
+                "worker %d: directory file changed but refused, the loaded one keeps serving: %s",
+                os.getpid(),
+                line,
+            )
+        reloader.refused(lines)
         return False
     read = source_of(fresh)
     if read is None or read[1] != state or FileState.of(path) != state:
         fresh.close()  # replaced again while it was read: wait for it to settle once more
         return False
     await reloader.replace_directory(fresh)
-    log.info("directory file changed: now serving %s", fresh.description)
+    log.info("worker %d: directory file changed: now serving %s", os.getpid(), fresh.description)
     return True
 
 

@@ -22,6 +22,7 @@ from autoconfig.usernames.table import write_sqlite
 from autoconfig.usernames.watch import Action, FileState, Watch
 from autoconfig.web import create_app
 from tests.conftest import DEMO, PIERRE, PROFILES
+from tests.server.test_reload import last_reload_success, reload_failed
 from tests.servers import App, serve
 from tests.tools import wait_until
 
@@ -120,9 +121,12 @@ def test_a_replaced_csv_file_is_served_within_seconds_and_a_bad_one_refused(
         bad = demo_with("pdupont3") + (
             "nope,x\nmarie.martin@ac-aix-marseille.fr,has space\nMarie.Martin@ac-aix-marseille.fr,mm\n"
         )
+        swapped_at = last_reload_success(app)
+        assert reload_failed(app) == 0
         replace_file(directory, bad.encode())
         wait_until(lambda: app.log_text().count(REFUSED) == 4, "the refusal, line by line")
         assert logins(app) == {"pdupont2"}
+        assert reload_failed(app) == 1  # the file on disk is refused: the alert fires
         log = app.log_text()
         assert "staff.csv: 3 bad row(s)" in log
         assert "line 7, column 1 (email): address has 0 '@' signs" in log
@@ -134,6 +138,8 @@ def test_a_replaced_csv_file_is_served_within_seconds_and_a_bad_one_refused(
         replace_file(directory, export)
         wait_until(lambda: app.log_text().count(SWAPPED) == 2, "the second swap")
         assert logins(app) == {"pdupont4"}
+        assert reload_failed(app) == 0
+        assert last_reload_success(app) > swapped_at
     log = app.log_text()
     assert "SIGHUP" not in log
     assert "Traceback" not in log
