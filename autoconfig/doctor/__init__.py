@@ -24,10 +24,29 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    name: str
+    """One result: which ``check`` (``DNS SRV``, ``TLS``, ``IMAP AUTH`` …) on which ``target`` (a
+    record name, a host, a URL), its status, what was found, and how to fix it (``hint``)."""
+
+    check: str
+    target: str
     status: Status
     detail: str
     hint: str = ""
+
+    @property
+    def name(self) -> str:
+        """The check and its target, as the table prints them."""
+        return f"{self.check} {self.target}"
+
+    def as_json(self) -> dict[str, str]:
+        """The row ``--format json`` prints."""
+        return {
+            "check": self.check,
+            "target": self.target,
+            "status": str(self.status),
+            "detail": self.detail,
+            "fix": self.hint,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,16 +97,16 @@ def _srv_difference(found: Rdata, expected: Rdata) -> str:
 
 def compare(name: str, rtype: str, expected: Sequence[Record], found: list[Rdata]) -> Check:
     """One check row for one (name, type): the records found against those expected."""
-    label = f"DNS {rtype} {name}"
+    label = (f"DNS {rtype}", name)
     wanted = [_parse(r) for r in expected]
     lines = "; ".join(r.line() for r in expected)
     if not found:
-        return Check(label, Status.FAIL, "missing", f"publish: {lines}")
+        return Check(*label, Status.FAIL, "missing", f"publish: {lines}")
     if set(found) == set(wanted):
-        return Check(label, Status.PASS, _describe(found))
+        return Check(*label, Status.PASS, _describe(found))
     if rtype == "SRV" and len(found) == 1 and len(wanted) == 1:
         return Check(
-            label, Status.FAIL, _srv_difference(found[0], wanted[0]), f"replace it with: {lines}"
+            *label, Status.FAIL, _srv_difference(found[0], wanted[0]), f"replace it with: {lines}"
         )
     extra = [r for r in found if r not in wanted]
     missing = [r for r in wanted if r not in found]
@@ -116,7 +116,7 @@ def compare(name: str, rtype: str, expected: Sequence[Record], found: list[Rdata
         hint.append(f"publish: {lines}")
     if extra:
         hint.append(f"remove: {_describe(extra)}")
-    return Check(label, Status.FAIL, f"{detail}; expected {_describe(wanted)}", "; ".join(hint))
+    return Check(*label, Status.FAIL, f"{detail}; expected {_describe(wanted)}", "; ".join(hint))
 
 
 def _groups(expected: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
@@ -132,17 +132,17 @@ def host_checks(provider: Provider, domain: str, resolver: Resolver) -> list[Che
         return []
     checks = []
     for host in (f"autoconfig.{domain}", f"autodiscover.{domain}"):
-        label = f"DNS A/AAAA {host}."
+        label = ("DNS A/AAAA", f"{host}.")
         try:
             found = resolver.addresses(host)
         except LookupFailed as exc:
-            checks.append(Check(label, Status.FAIL, f"no answer: {exc}", "check --nameserver"))
+            checks.append(Check(*label, Status.FAIL, f"no answer: {exc}", "check --nameserver"))
             continue
         if found:
-            checks.append(Check(label, Status.PASS, ", ".join(found)))
+            checks.append(Check(*label, Status.PASS, ", ".join(found)))
         else:
             hint = "point it at the HTTPS front (A/AAAA or CNAME), or set dns.addresses/dns.cname"
-            checks.append(Check(label, Status.FAIL, "does not resolve", hint))
+            checks.append(Check(*label, Status.FAIL, "does not resolve", hint))
     return checks
 
 
@@ -154,7 +154,7 @@ def dns_checks(provider: Provider, domain: str, resolver: Resolver) -> list[Chec
             found = resolver.lookup(name, rtype)
         except LookupFailed as exc:
             hint = "is the name server right (--nameserver) and does it answer for this zone?"
-            checks.append(Check(f"DNS {rtype} {name}", Status.FAIL, f"no answer: {exc}", hint))
+            checks.append(Check(f"DNS {rtype}", name, Status.FAIL, f"no answer: {exc}", hint))
             continue
         if rtype != "CNAME":
             # resolve() follows CNAMEs; a record of another type at the name is what counts here.

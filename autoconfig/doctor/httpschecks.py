@@ -109,14 +109,16 @@ def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched
 
 
 def certificate_check(host: str, fetched: Fetched, options: Options, now: float) -> Check:
-    label = f"TLS {host}"
+    label = ("TLS", host)
     expires = ssl.cert_time_to_seconds(str(fetched.certificate["notAfter"]))
     days = (expires - now) / 86400
     detail = f"valid for {host}, trusted chain, {days:.1f} days left"
     if days < options.min_days:
         hint = "renew it (Caddy renews by itself: look at its log for ACME errors)"
-        return Check(label, Status.FAIL, f"expires in {days:.1f} days (< {options.min_days})", hint)
-    return Check(label, Status.PASS, detail)
+        return Check(
+            *label, Status.FAIL, f"expires in {days:.1f} days (< {options.min_days})", hint
+        )
+    return Check(*label, Status.PASS, detail)
 
 
 def settings_of(body: bytes) -> dict[str, str]:
@@ -234,28 +236,28 @@ def https_checks(
     certified: set[str] = set()
     now = time.time()
     for target in targets(domain):
-        label = f"HTTPS {target.host}{target.path}"
+        label = ("HTTPS", f"{target.host}{target.path}")
         try:
             fetched = fetch(target.host, target.path, resolver, options)
         except FetchFailed as exc:
             if target.required:
-                checks.append(Check(label, Status.FAIL, exc.detail, exc.hint))
+                checks.append(Check(*label, Status.FAIL, exc.detail, exc.hint))
             else:
                 hint = (
                     "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
                 )
-                checks.append(Check(label, Status.WARN, exc.detail, hint))
+                checks.append(Check(*label, Status.WARN, exc.detail, hint))
             continue
         if target.host not in certified:
             certified.add(target.host)
             checks.append(certificate_check(target.host, fetched, options, now))
         if not target.required and fetched.status == 404:
             hint = "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
-            checks.append(Check(label, Status.WARN, "404: not forwarded to the service", hint))
+            checks.append(Check(*label, Status.WARN, "404: not forwarded to the service", hint))
             continue
         problems = target.content(provider, fetched)
         if problems:
-            checks.append(Check(label, Status.FAIL, "; ".join(problems), CONTENT_HINT))
+            checks.append(Check(*label, Status.FAIL, "; ".join(problems), CONTENT_HINT))
         else:
-            checks.append(Check(label, Status.PASS, target.passed))
+            checks.append(Check(*label, Status.PASS, target.passed))
     return checks
