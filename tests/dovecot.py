@@ -95,7 +95,13 @@ def run_dovecot(
     homes = Path(tempfile.mkdtemp(prefix="autoconfig-dovecot-"))
     os.chown(homes, owner.pw_uid, owner.pw_gid)
     ports = {name: free_port() for name in ("imap", "imaps", "submission", "submissions")}
-    server = Dovecot(**ports, log=folder / "dovecot.log")
+    server = Dovecot(
+        ports["imap"],
+        ports["imaps"],
+        ports["submission"],
+        ports["submissions"],
+        folder / "dovecot.log",
+    )
     tls = "ssl = no\n"
     if certificate is not None:
         tls = "ssl = required\n" if not plaintext_auth else "ssl = yes\n"

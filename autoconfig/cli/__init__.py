@@ -221,7 +221,7 @@ def dns_command(
 
 
 @cli.command()
-@profiles_option
+@settings_options
 @cname_option
 @address_option
 @dataclass_options(Options, "options")
@@ -233,13 +233,32 @@ def doctor(
     options: Options,
     domain: str,
 ) -> None:
-    """Check the live DNS and HTTPS of DOMAIN against its profile; exit 1 on any failure."""
-    from autoconfig.doctor.report import diagnose, table
+    """Check the live DNS, HTTPS and mail servers of DOMAIN against its profile; exit 1 on any
+    failure. With --login, also log in as that person (the password is never printed)."""
+    from autoconfig.doctor import people
+    from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 
     with Service.load(settings) as service:
         [(provider, (name,))] = service.catalog.select(domain)
-    checks = diagnose(with_hosts(provider, cname, addresses), name, options)
-    click.echo(table(checks), nl=False)
+        provider = with_hosts(provider, cname, addresses)
+        found = []
+        credentials = None
+        if options.login is not None:
+            account = anyio.run(people.account_of, service, provider, name, options.login)
+            if options.password_file is not None:
+                password = people.read_password(options.password_file)
+            else:
+                password = click.prompt(
+                    f"Password of {options.login}", hide_input=True, err=True, default=""
+                )
+            if not password:
+                raise errors.ConfigError([errors.Problem("--login", "", "no password given")])
+            credentials = people.credentials(account, password)
+            found.append(people.login_check(account, name))
+    checks = found + diagnose(provider, name, options, credentials)
+    click.echo(PRINTERS[options.format](checks), nl=False)
+    if options.prometheus is not None:
+        write_atomically(options.prometheus, prometheus(checks, name))
     if failed(checks):
         raise click.exceptions.Exit(1)
 

@@ -49,6 +49,9 @@ class Check:
         }
 
 
+FORMATS = ("text", "json")
+
+
 @dataclass(frozen=True, slots=True)
 class Options(EnvSettings):
     """How to reach the deployment (``autoconfig doctor``'s options)."""
@@ -105,6 +108,61 @@ class Options(EnvSettings):
             365,
         ),
         14,
+    )
+    zone_file: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_ZONE_FILE",
+            "Read the records from this zone file, asking no name server (before delegation).",
+            "--zone-file",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+            exists=True,
+        )
+    )
+    login: str | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_LOGIN",
+            "Also log in to IMAP and SMTP as ADDRESS, with the login the service hands out "
+            "(the password is asked for), and replay each client's set-up for ADDRESS.",
+            "--login",
+            metavar="ADDRESS",
+            show_default=False,
+        )
+    )
+    password_file: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_PASSWORD_FILE",
+            "Read the password of --login from this file's first line instead of the terminal.",
+            "--password-file",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+            exists=True,
+        )
+    )
+    format: str = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_FORMAT",
+            "Print a table (text) or one JSON array of checks (json).",
+            "--format",
+            Kind.CHOICE,
+            choices=FORMATS,
+        ),
+        "text",
+    )
+    prometheus: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_PROMETHEUS",
+            "Also write the results to FILE in Prometheus textfile format (replaced at once).",
+            "--prometheus",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+        )
     )
 
 

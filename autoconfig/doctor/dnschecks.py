@@ -11,9 +11,11 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
+import dns.zone
 from dns.rdata import Rdata
 
 from autoconfig.doctor import Check, Options, Status
+from autoconfig.errors import ConfigError, Problem
 from autoconfig.formats.dns import Record, records
 from autoconfig.model import Provider
 
@@ -29,9 +31,15 @@ class Resolver:
 
     resolver: dns.resolver.Resolver
     failure: str | None = None
+    zone: dns.zone.Zone | None = None
+    """With ``--zone-file``: the records are read from it, no name server is asked."""
 
     @classmethod
-    def from_options(cls, options: Options) -> Resolver:
+    def from_options(cls, options: Options, origin: str | None = None) -> Resolver:
+        """The resolver ``options`` describe; ``origin``: the zone file's origin when the file
+        has no ``$ORIGIN`` (the domain checked)."""
+        if options.zone_file is not None:
+            return cls(dns.resolver.Resolver(configure=False), zone=read_zone(options, origin))
         if options.nameserver is None:
             resolver = dns.resolver.Resolver()
         else:
@@ -45,6 +53,8 @@ class Resolver:
 
     def lookup(self, name: str, rtype: str) -> list[Rdata]:
         """The records of ``name``/``rtype`` (empty when there are none); LookupFailed otherwise."""
+        if self.zone is not None:
+            return zone_lookup(self.zone, name, rtype)
         if self.failure is not None:
             raise LookupFailed(f"skipped, the name server failed before: {self.failure}")
         try:
@@ -62,6 +72,46 @@ class Resolver:
         for rtype in ("A", "AAAA"):
             found += [rdata.to_text() for rdata in self.lookup(name, rtype)]
         return found
+
+
+def read_zone(options: Options, origin: str | None) -> dns.zone.Zone:
+    """The zone file of ``--zone-file`` (SOA and NS not required: the lines ``autoconfig dns``
+    prints are a zone file); a :class:`ConfigError` saying where it is wrong."""
+    assert options.zone_file is not None
+    try:
+        return dns.zone.from_file(
+            str(options.zone_file), origin=origin, relativize=False, check_origin=False
+        )
+    except (OSError, dns.exception.DNSException) as exc:
+        raise ConfigError(
+            [Problem("--zone-file", str(options.zone_file), str(exc) or type(exc).__name__)]
+        ) from exc
+
+
+MAX_CNAMES = 8
+
+
+def zone_lookup(zone: dns.zone.Zone, name: str, rtype: str) -> list[Rdata]:
+    """The records of ``name``/``rtype`` in ``zone``, following CNAMEs inside it as a resolver
+    would; LookupFailed for a name the zone file cannot answer for."""
+    wanted = dns.rdatatype.from_text(rtype)
+    qname = dns.name.from_text(name)
+    origin = zone.origin
+    assert origin is not None, "a zone read from a file has an origin"
+    for _ in range(MAX_CNAMES):
+        if not qname.is_subdomain(origin):
+            raise LookupFailed(f"{qname} is outside the zone file ({zone.origin})")
+        node = zone.get_node(qname)
+        if node is None:
+            return []
+        found = node.get_rdataset(dns.rdataclass.IN, wanted)
+        if found is not None:
+            return list(found)
+        alias = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if alias is None:
+            return []
+        qname = alias[0].target
+    raise LookupFailed(f"more than {MAX_CNAMES} CNAMEs from {name}")
 
 
 def split_nameserver(text: str) -> tuple[str, int]:

@@ -3,6 +3,8 @@ printed, correct or with one mistake injected, and against the real Caddy front.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +16,12 @@ from autoconfig import cli
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.report import diagnose, table
 from autoconfig.service import Service
-from tests.caddy import FRONT_DOMAIN, Front
+from tests.caddy import FRONT_DOMAIN, Caddy, Front, run_caddy
+from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN, PROFILES
 from tests.dnsserver import NameServer, run_named, zone_text
+from tests.doctor.conftest import HOSTS, PASSWORDS, Lab
+from tests.dovecot import ADDRESS
+from tests.servers import serve
 
 D = FRONT_DOMAIN
 APEX = "@ IN A 127.0.0.1"
@@ -130,6 +136,12 @@ def with_hosts(service: Service) -> Service:
     return replace(service, catalog=type(service.catalog)([replace(provider, dns=hosts)]))
 
 
+def web(checks: list[Check]) -> list[Check]:
+    """The DNS and HTTPS checks: the project profile's mail servers are not on loopback (the
+    journey tests below check mail servers, against Dovecot)."""
+    return [check for check in checks if not check.check.startswith(("IMAP", "SMTP"))]
+
+
 def rows(checks: list[Check]) -> dict[str, Check]:
     return {check.name: check for check in checks}
 
@@ -138,7 +150,7 @@ def test_zone_from_autoconfig_dns_passes_every_check(
     front: Front, nameservers: dict[str, NameServer], service: Service
 ) -> None:
     provider = with_hosts(service).catalog.lookup(D)
-    checks = diagnose(provider, D, options(front, nameservers["correct"]))
+    checks = web(diagnose(provider, D, options(front, nameservers["correct"])))
     assert [c for c in checks if c.status is not Status.PASS] == []
     names = set(rows(checks))
     assert {
@@ -149,15 +161,6 @@ def test_zone_from_autoconfig_dns_passes_every_check(
     } <= names
     assert f"HTTPS autoconfig.{D}/mail/config-v1.1.xml" in names
     assert f"HTTPS autodiscover.{D}/autodiscover/autodiscover.xml" in names
-
-
-def test_doctor_command_exits_zero_and_prints_the_table(
-    front: Front, nameservers: dict[str, NameServer]
-) -> None:
-    result = run_doctor(front, nameservers["correct"])
-    assert result.exit_code == 0, result.output
-    assert f"PASS  DNS SRV _autodiscover._tcp.{D}." in result.output
-    assert "0 warnings, 0 failed" in result.output
 
 
 @pytest.mark.parametrize("name", MISTAKES)
@@ -247,7 +250,7 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
     provider = replace(provider, dns=replace(provider.dns, cname=f"front.{D}"))
     extra = f"{APEX}\nfront IN A 127.0.0.1"
     with run_named(tmp_path / "cname", {D: zone_text(D, zone, extra)}) as server:
-        checks = diagnose(provider, D, options(front, server))
+        checks = web(diagnose(provider, D, options(front, server)))
         wrong = replace(provider, dns=replace(provider.dns, cname=f"other.{D}"))
         mismatch = rows(diagnose(wrong, D, options(front, server)))
     assert [c for c in checks if c.status is not Status.PASS] == []
@@ -255,3 +258,241 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
     row = mismatch[f"DNS CNAME autoconfig.{D}."]
     assert row.status is Status.FAIL
     assert f"publish: autoconfig.{D}. 3600 IN CNAME other.{D}." in row.hint
+
+
+# The whole journey: a front (Caddy + the service) serving a profile whose mail servers are the
+# test Dovecot, BIND serving the zone `autoconfig dns` prints plus the mail hosts, and the
+# `autoconfig doctor` command run as an operator would, in JSON.
+
+MAIL_HOSTS = "\n".join(f"{host}.{D}. 3600 IN A {ADDRESS}" for host in HOSTS)
+
+
+@dataclass(frozen=True)
+class Journey:
+    profiles: Path
+    caddy: Caddy
+    named: NameServer
+    bundle: Path
+    """Caddy's root and the test PKI's root: the CAs the doctor is told to trust."""
+    zone: str
+    tmp: Path
+
+
+def profile_text(lab: Lab, **changes: str) -> str:
+    """The académie's profile with its mail servers at the test Dovecot (``changes``: a mistake,
+    TOML lines replaced)."""
+    text = (PROFILES / "ac-aix-marseille.toml").read_text(encoding="utf-8")
+    text = text.replace("port = 993", f"port = {lab.dovecot.imaps}", 1)
+    text = text.replace("port = 465", f"port = {lab.dovecot.submissions}", 1)
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def profiles_folder(tmp: Path, name: str, text: str) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "ac-aix-marseille.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def journey(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
+    from contextlib import ExitStack
+
+    tmp = tmp_path_factory.mktemp("journey")
+    profiles = profiles_folder(tmp, "profiles", profile_text(lab))
+    zone = printed_zone(D, "--address", "127.0.0.1", "--profiles", str(profiles))
+    with ExitStack() as stack:
+        app = stack.enter_context(serve(tmp, "--profiles", str(profiles), "--directory", str(DEMO)))
+        caddy = stack.enter_context(run_caddy(tmp, D, [app.port]))
+        text = zone_text(D, f"{zone}\n{MAIL_HOSTS}", APEX)
+        named = stack.enter_context(run_named(tmp / "named", {D: text}))
+        bundle = tmp / "roots.pem"
+        bundle.write_bytes(caddy.root_certificate.read_bytes() + lab.pki.root_file.read_bytes())
+        yield Journey(profiles, caddy, named, bundle, f"{zone}\n{MAIL_HOSTS}\n", tmp)
+
+
+def doctor_json(
+    journey: Journey, *args: str, profiles: Path | None = None, where: tuple[str, ...] = ()
+) -> tuple[int, list[dict[str, str]], str]:
+    """``autoconfig doctor D --format json`` against the journey's servers: exit status, rows,
+    and everything printed."""
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "doctor",
+            D,
+            "--format",
+            "json",
+            "--profiles",
+            str(profiles or journey.profiles),
+            "--directory",
+            str(DEMO),
+            "--address",
+            "127.0.0.1",
+            *(where or ("--nameserver", journey.named.address)),
+            "--port",
+            str(journey.caddy.https_port),
+            "--ca-file",
+            str(journey.bundle),
+            "--min-days",
+            "0",
+            *args,
+        ],
+        env={k: None for k in os.environ if k.startswith("AUTOCONFIG_")},
+    )
+    rows = json.loads(result.stdout) if result.stdout.startswith("[") else []
+    return result.exit_code, rows, result.output
+
+
+def password_file(journey: Journey, password: str) -> str:
+    path = journey.tmp / f"password-{len(password)}-{password[:2]}"
+    path.write_text(f"{password}\n", encoding="utf-8")
+    return str(path)
+
+
+def login_args(journey: Journey, password: str = PASSWORDS[PIERRE_LOGIN]) -> tuple[str, ...]:
+    return ("--login", PIERRE, "--password-file", password_file(journey, password))
+
+
+def keyed(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {row["check"]: row for row in rows if row["check"].startswith(("IMAP", "SMTP"))}
+
+
+def test_the_whole_journey_passes_in_json_and_logs_in_with_the_directory_id(
+    journey: Journey, lab: Lab
+) -> None:
+    status, rows, output = doctor_json(journey, *login_args(journey))
+    assert status == 0, output
+    assert rows
+    assert all(set(row) == {"check", "target", "status", "detail", "fix"} for row in rows)
+    assert [row for row in rows if row["status"] != "pass"] == []
+    mail = keyed(rows)
+    for kind in ("IMAP", "SMTP"):
+        for step in ("DNS", "connect", "TLS", "AUTH", "login"):
+            assert mail[f"{kind} {step}"]["status"] == "pass"
+        assert mail[f"{kind} login"]["detail"] == f"logged in as {PIERRE_LOGIN} (PLAIN)"
+    assert mail["IMAP TLS"]["target"] == f"imap.{D}:{lab.dovecot.imaps}"
+    login = next(row for row in rows if row["check"] == "login")
+    assert login["detail"].startswith(f"the service hands out {PIERRE_LOGIN} for {PIERRE}")
+    assert PASSWORDS[PIERRE_LOGIN] not in output
+
+
+def test_the_table_is_the_default_and_counts_every_check(journey: Journey) -> None:
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "doctor",
+            D,
+            "--profiles",
+            str(journey.profiles),
+            "--address",
+            "127.0.0.1",
+            "--nameserver",
+            journey.named.address,
+            "--port",
+            str(journey.caddy.https_port),
+            "--ca-file",
+            str(journey.bundle),
+            "--min-days",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"PASS  SMTP AUTH smtp.{D}:" in result.output
+    assert "0 warnings, 0 failed" in result.output
+
+
+JOURNEY_MISTAKES: dict[str, tuple[dict[str, str], str, str]] = {
+    # name: (profile lines replaced, failing check, words of its fix)
+    "wrong-port": ({"port = 4": "port = 1"}, "SMTP connect", "the profile says port 1"),
+    "starttls-missing": (
+        {f'host = "imap.{D}"': f'host = "plain.{D}"', 'security = "tls"': 'security = "starttls"'},
+        "IMAP TLS",
+        "ssl = yes",
+    ),
+    "certificate-for-another-name": (
+        {f'host = "smtp.{D}"': f'host = "other.{D}"'},
+        "SMTP TLS",
+        f"does not name other.{D}",
+    ),
+    "expired-certificate": (
+        {f'host = "imap.{D}"': f'host = "expired.{D}"'},
+        "IMAP TLS",
+        "renew it",
+    ),
+    "auth-mechanism-missing": (
+        {'auth = "password"': 'auth = "password-encrypted"'},
+        "IMAP AUTH",
+        "auth_mechanisms = cram-md5",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", [*JOURNEY_MISTAKES, "wrong-password"])
+def test_each_mail_mistake_fails_in_json_with_a_fix(journey: Journey, lab: Lab, name: str) -> None:
+    profiles = None
+    password = PASSWORDS[PIERRE_LOGIN]
+    if name == "wrong-password":
+        password, check, fix = "not-his-password", "IMAP login", "check the password"
+    else:
+        changes, check, fix = JOURNEY_MISTAKES[name]
+        if name == "wrong-port":  # the submissions port: its first digit, then 1
+            port = str(lab.dovecot.submissions)
+            changes = {f"port = {port}": f"port = 1{port[1:]}"}
+            fix = f"the profile says port 1{port[1:]}"
+        if name == "starttls-missing":
+            changes = {**changes, f"port = {lab.dovecot.imaps}": f"port = {lab.plain.imap}"}
+        profiles = profiles_folder(journey.tmp, name, profile_text(lab, **changes))
+    status, rows, output = doctor_json(journey, *login_args(journey, password), profiles=profiles)
+    assert status == 1, output
+    row = keyed(rows)[check]
+    assert row["status"] == "fail", row
+    assert fix in row["fix"], row
+    assert password not in output
+
+
+def test_the_zone_file_is_checked_without_any_name_server(journey: Journey) -> None:
+    good = journey.tmp / "good.zone"
+    good.write_text(journey.zone, encoding="utf-8")
+    status, rows, output = doctor_json(journey, where=("--zone-file", str(good)))
+    assert status == 0, output
+    assert any(row["check"] == "DNS SRV" for row in rows)
+    broken = journey.tmp / "broken.zone"
+    assert f" imap.{D}." in journey.zone
+    broken.write_text(journey.zone.replace(f" imap.{D}.", f" mail.{D}."), encoding="utf-8")
+    status, rows, output = doctor_json(journey, where=("--zone-file", str(broken)))
+    assert status == 1, output
+    row = next(row for row in rows if row["target"] == f"_imaps._tcp.{D}.")
+    assert row["status"] == "fail"
+    assert row["detail"] == f"points at mail.{D}. instead of imap.{D}."
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("this is not a zone\n", "--zone-file"), (f"imap.{D}. IN A 300.1.1.1\n", "--zone-file")],
+)
+def test_an_unreadable_zone_file_is_a_clear_error(
+    journey: Journey, text: str, message: str
+) -> None:
+    path = journey.tmp / "bad.zone"
+    path.write_text(text, encoding="utf-8")
+    status, _rows, output = doctor_json(journey, where=("--zone-file", str(path)))
+    assert status == 2, output
+    assert f"error: {message}: {path}:" in output
+    assert "Traceback" not in output
+
+
+def test_the_prometheus_textfile_has_one_status_per_check(journey: Journey) -> None:
+    target = journey.tmp / "doctor.prom"
+    status, rows, output = doctor_json(journey, *login_args(journey), "--prometheus", str(target))
+    assert status == 0, output
+    text = target.read_text(encoding="utf-8")
+    assert f'autoconfig_doctor_checks{{domain="{D}",status="fail"}} 0' in text
+    assert f'autoconfig_doctor_checks{{domain="{D}",status="pass"}} {len(rows)}' in text
+    line = f'autoconfig_doctor_check_status{{domain="{D}",check="IMAP login",target="imap.{D}:'
+    assert line in text
+    assert PIERRE not in text
+    assert PIERRE_LOGIN not in text
