@@ -242,7 +242,7 @@ def doctor(
         [(provider, (name,))] = service.catalog.select(domain)
         provider = with_hosts(provider, cname, addresses)
         found = []
-        credentials = None
+        credentials = account = None
         if options.login is not None:
             account = anyio.run(people.account_of, service, provider, name, options.login)
             if options.password_file is not None:
@@ -255,7 +255,7 @@ def doctor(
                 raise errors.ConfigError([errors.Problem("--login", "", "no password given")])
             credentials = people.credentials(account, password)
             found.append(people.login_check(account, name))
-    checks = found + diagnose(provider, name, options, credentials)
+    checks = found + diagnose(provider, name, options, credentials, account)
     click.echo(PRINTERS[options.format](checks), nl=False)
     if options.prometheus is not None:
         write_atomically(options.prometheus, prometheus(checks, name))

@@ -77,8 +77,16 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
             raise
 
 
-def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched:
-    """GET ``https://host<path>`` on the address DNS gives for ``host``; FetchFailed with a hint."""
+def fetch(
+    host: str,
+    path: str,
+    resolver: Resolver,
+    options: Options,
+    body: bytes | None = None,
+    content_type: str = "text/xml; charset=utf-8",
+) -> Fetched:
+    """GET ``https://host<path>`` (POST ``body`` when given) on the address DNS gives for
+    ``host``; FetchFailed with a hint."""
     try:
         addresses = resolver.addresses(host)
     except LookupFailed as exc:
@@ -90,7 +98,10 @@ def fetch(host: str, path: str, resolver: Resolver, options: Options) -> Fetched
         connection.connect()
         assert isinstance(connection.sock, ssl.SSLSocket)
         certificate = connection.sock.getpeercert() or {}
-        connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+        headers = {"User-Agent": USER_AGENT}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        connection.request("GET" if body is None else "POST", path, body, headers)
         response = connection.getresponse()
         body = response.read(MAX_BODY)
         return Fetched(response.status, response.getheader("Content-Type", ""), body, certificate)

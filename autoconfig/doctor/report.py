@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 from autoconfig.doctor import Check, Options, Status
+from autoconfig.doctor.clients import replay
 from autoconfig.doctor.dnschecks import Resolver, dns_checks
 from autoconfig.doctor.httpschecks import https_checks
 from autoconfig.doctor.mailchecks import Credentials, mail_checks
-from autoconfig.model import Provider
+from autoconfig.model import Account, Provider
 
 MARK = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL"}
 WIDTH = 100
@@ -25,12 +26,15 @@ def diagnose(
     domain: str,
     options: Options,
     credentials: Credentials | None = None,
+    account: Account | None = None,
 ) -> list[Check]:
-    """DNS checks, then HTTPS checks, then the mail servers, for one domain of ``provider``."""
+    """DNS checks, HTTPS checks, each client's replay (for ``account``'s address when given),
+    then the mail servers (logging in with ``credentials``), for one domain of ``provider``."""
     resolver = Resolver.from_options(options, domain)
     return (
         dns_checks(provider, domain, resolver)
         + https_checks(provider, domain, resolver, options)
+        + replay(provider, domain, resolver, options, account)
         + mail_checks(provider.imap, provider.smtp, resolver, options, credentials)
     )
 

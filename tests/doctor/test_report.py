@@ -368,7 +368,8 @@ def test_the_whole_journey_passes_in_json_and_logs_in_with_the_directory_id(
     assert status == 0, output
     assert rows
     assert all(set(row) == {"check", "target", "status", "detail", "fix"} for row in rows)
-    assert [row for row in rows if row["status"] != "pass"] == []
+    not_passed = {row["target"] for row in rows if row["status"] != "pass"}
+    assert not_passed == {"Thunderbird for Android", "KDE"}  # warnings: they send no address
     mail = keyed(rows)
     for kind in ("IMAP", "SMTP"):
         for step in ("DNS", "connect", "TLS", "AUTH", "login"):
@@ -496,3 +497,97 @@ def test_the_prometheus_textfile_has_one_status_per_check(journey: Journey) -> N
     assert line in text
     assert PIERRE not in text
     assert PIERRE_LOGIN not in text
+
+
+AUTOCONFIG_URL = f"https://autoconfig.{D}/mail/config-v1.1.xml"
+REPLAY = {
+    # client: (status, detail, words of the fix) with --login PIERRE
+    "Thunderbird": ("pass", f"username {PIERRE_LOGIN} from {AUTOCONFIG_URL}", ""),
+    "Thunderbird for Android": (
+        "warn",
+        f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
+        "QR code of the setup page",
+    ),
+    "Outlook": (
+        "pass",
+        f"username {PIERRE_LOGIN} from https://{D}/autodiscover/autodiscover.xml",
+        "",
+    ),
+    "Apple": ("pass", f"username {PIERRE_LOGIN} from https://autoconfig.{D}/mobileconfig", ""),
+    "Evolution": ("pass", f"username {PIERRE_LOGIN} from {AUTOCONFIG_URL}", ""),
+    "KDE": (
+        "warn",
+        f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
+        "help site names the login",
+    ),
+}
+
+
+def clients(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {row["target"]: row for row in rows if row["check"] == "client"}
+
+
+def test_each_client_replay_names_the_login_it_would_use(journey: Journey) -> None:
+    _status, rows, output = doctor_json(journey, *login_args(journey))
+    replayed = clients(rows)
+    assert list(replayed) == list(REPLAY), output
+    for name, (status, detail, fix) in REPLAY.items():
+        assert replayed[name]["status"] == status, replayed[name]
+        assert replayed[name]["detail"] == detail
+        assert fix in replayed[name]["fix"]
+
+
+def test_without_an_address_only_the_clients_that_send_none_are_replayed(
+    journey: Journey,
+) -> None:
+    _status, rows, _output = doctor_json(journey)
+    replayed = clients(rows)
+    assert set(replayed) == {"Thunderbird", "Thunderbird for Android", "KDE"}
+    for row in replayed.values():
+        assert row["status"] == "pass"
+        assert row["detail"] == f"username %EMAILLOCALPART% from {AUTOCONFIG_URL}"
+
+
+def test_a_person_the_directory_does_not_list(journey: Journey) -> None:
+    stranger = f"paul.inconnu@{D}"
+    args = ("--login", stranger, "--password-file", password_file(journey, "whatever-9"))
+    status, rows, output = doctor_json(journey, *args)
+    assert status == 1, output  # the mail servers refuse him
+    login = next(row for row in rows if row["check"] == "login")
+    assert login["status"] == "warn"
+    assert "not known for sure" in login["detail"]
+    replayed = clients(rows)
+    assert replayed["Outlook"]["detail"] == (
+        f"no username from https://{D}/autodiscover/autodiscover.xml: logs in with the address"
+    )
+    assert replayed["Apple"]["detail"].endswith(
+        "asks for the login at install (the help site names it)"
+    )
+    assert keyed(rows)["IMAP login"]["status"] == "fail"
+
+
+def test_a_client_given_other_servers_than_the_profile_fails(journey: Journey, lab: Lab) -> None:
+    # The front serves the journey's profile; checked against another one, every client gets
+    # servers that profile does not name.
+    profiles = profiles_folder(
+        journey.tmp,
+        "other-imap",
+        profile_text(lab, **{f"port = {lab.dovecot.imaps}": "port = 9993"}),
+    )
+    _status, rows, _output = doctor_json(journey, profiles=profiles)
+    row = clients(rows)["Thunderbird"]
+    assert row["status"] == "fail"
+    assert f"gets IMAP imap.{D}:{lab.dovecot.imaps} from {AUTOCONFIG_URL}" in row["detail"]
+
+
+def test_a_client_whose_urls_all_fail_fails(journey: Journey) -> None:
+    zone = journey.tmp / "no-hosts.zone"
+    kept = [
+        line for line in journey.zone.splitlines() if not line.startswith(("autoconfig.", f"{D}."))
+    ]
+    zone.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    _status, rows, _output = doctor_json(journey, where=("--zone-file", str(zone)))
+    row = clients(rows)["KDE"]
+    assert row["status"] == "fail"
+    assert row["detail"] == f"{AUTOCONFIG_URL}: autoconfig.{D} does not resolve"
+    assert "see the HTTPS checks" in row["fix"]
