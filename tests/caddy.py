@@ -94,8 +94,11 @@ def curl(
 
 
 @contextmanager
-def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Caddy]:
-    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet."""
+def run_caddy(
+    tmp: Path, domain: str, upstreams: Sequence[int], main_site: str = ""
+) -> Iterator[Caddy]:
+    """Caddy with the project's Caddyfile, plus the domain's main website using the snippet
+    (and the ``main_site`` directives, e.g. the ``.well-known/caldav`` redirects)."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
@@ -103,6 +106,7 @@ def run_caddy(tmp: Path, domain: str, upstreams: Sequence[int]) -> Iterator[Cadd
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"
+        f"{main_site}"
         '\trespond "the main website" 200\n'
         "}\n",
         encoding="utf-8",

@@ -32,6 +32,7 @@ class Fetched:
     content_type: str
     body: bytes
     certificate: dict[str, Any]
+    location: str = ""
 
 
 class FetchFailed(Exception):
@@ -84,33 +85,39 @@ def fetch(
     options: Options,
     body: bytes | None = None,
     content_type: str = "text/xml; charset=utf-8",
+    method: str | None = None,
+    port: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Fetched:
-    """GET ``https://host<path>`` (POST ``body`` when given) on the address DNS gives for
-    ``host``; FetchFailed with a hint."""
+    """GET ``https://host<path>`` (POST ``body`` when given, or ``method``) on the address DNS
+    gives for ``host``, on ``port`` (default: ``Options.port``); FetchFailed with a hint."""
+    port = options.port if port is None else port
     try:
         addresses = resolver.addresses(host)
     except LookupFailed as exc:
         raise FetchFailed(f"cannot resolve {host}: {exc}", "check --nameserver") from exc
     if not addresses:
         raise FetchFailed(f"{host} does not resolve", "publish its A/AAAA or CNAME record")
-    connection = PinnedHTTPSConnection(host, addresses[0], options.port, options)
+    connection = PinnedHTTPSConnection(host, addresses[0], port, options)
     try:
         connection.connect()
         assert isinstance(connection.sock, ssl.SSLSocket)
         certificate = connection.sock.getpeercert() or {}
-        headers = {"User-Agent": USER_AGENT}
+        sent = {"User-Agent": USER_AGENT, **(headers or {})}
         if body is not None:
-            headers["Content-Type"] = content_type
-        connection.request("GET" if body is None else "POST", path, body, headers)
+            sent["Content-Type"] = content_type
+        verb = method or ("GET" if body is None else "POST")
+        connection.request(verb, path, body, sent)
         response = connection.getresponse()
-        body = response.read(MAX_BODY)
-        return Fetched(response.status, response.getheader("Content-Type", ""), body, certificate)
+        answer = response.read(MAX_BODY)
+        kind, location = response.getheader("Content-Type", ""), response.getheader("Location", "")
+        return Fetched(response.status, kind, answer, certificate, location or "")
     except ssl.SSLCertVerificationError as exc:
         raise FetchFailed(
             f"certificate refused: {exc.verify_message or exc}", _certificate_hint(exc, host)
         ) from exc
     except (OSError, http.client.HTTPException) as exc:
-        where = f"{addresses[0]} port {options.port}"
+        where = f"{addresses[0]} port {port}"
         raise FetchFailed(
             f"cannot fetch from {where}: {exc or type(exc).__name__}",
             f"is the HTTPS front (Caddy) running and reachable on {where}?",

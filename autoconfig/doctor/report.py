@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.clients import replay
+from autoconfig.doctor.davchecks import dav_checks
 from autoconfig.doctor.dnschecks import Resolver, dns_checks
 from autoconfig.doctor.httpschecks import https_checks
 from autoconfig.doctor.mailchecks import Credentials, mail_checks
@@ -34,6 +35,7 @@ def diagnose(
     return (
         dns_checks(provider, domain, resolver)
         + https_checks(provider, domain, resolver, options)
+        + dav_checks(provider, domain, resolver, options)
         + replay(provider, domain, resolver, options, account)
         + mail_checks(provider.imap, provider.smtp, resolver, options, credentials)
     )

@@ -14,10 +14,11 @@ from tests.conftest import ACADEMIE, DEMO_STAFF
 from tests.dnsserver import NameServer, run_named, zone_text
 from tests.dovecot import ADDRESS, Dovecot, Pair, run_dovecot
 from tests.pki import Pki, issue, key_pem, make_pki, new_key, pem
+from tests.radicale import Radicale, run_radicale
 
 D = ACADEMIE
 PASSWORDS = {login: f"pw-{login}-7" for login in DEMO_STAFF.values()}
-HOSTS = ("imap", "smtp", "other", "expired", "cram", "plain")
+HOSTS = ("imap", "smtp", "other", "expired", "cram", "plain", "dav")
 """Names in the zone, all at Dovecot's address; the certificates name imap. and smtp. only
 (expired. has its own, expired)."""
 
@@ -31,6 +32,8 @@ class Lab:
     """No TLS at all."""
     named: NameServer
     pki: Pki
+    dav: Radicale
+    """CalDAV and CardDAV at https://dav.DOMAIN:PORT/, asking for a login."""
 
 
 def pair(pki: Pki, names: list[str], days: int = 30, start: datetime | None = None) -> Pair:
@@ -54,7 +57,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     cram = pair(pki, [f"cram.{D}"])
     past = datetime.now(UTC) - timedelta(days=40)
     expired = pair(pki, [f"expired.{D}"], days=10, start=past)
-    extra = "\n".join(f"{host} IN A {ADDRESS}" for host in HOSTS)
+    extra = "\n".join(["@ IN A 127.0.0.1", *(f"{host} IN A {ADDRESS}" for host in HOSTS)])
     with ExitStack() as stack:
         dovecot = stack.enter_context(
             run_dovecot(tmp / "dovecot", PASSWORDS, good, {f"expired.{D}": expired})
@@ -64,4 +67,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         )
         plain = stack.enter_context(run_dovecot(tmp / "plain", PASSWORDS, None))
         named = stack.enter_context(run_named(tmp / "named", {D: zone_text(D, "", extra)}))
-        yield Lab(dovecot, weak, plain, named, pki)
+        dav_pair = pair(pki, [f"dav.{D}"])
+        dav = stack.enter_context(run_radicale(tmp / "radicale", ADDRESS, dav_pair, PASSWORDS))
+        yield Lab(dovecot, weak, plain, named, pki, dav)

@@ -264,7 +264,10 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
 # test Dovecot, BIND serving the zone `autoconfig dns` prints plus the mail hosts, and the
 # `autoconfig doctor` command run as an operator would, in JSON.
 
-MAIL_HOSTS = "\n".join(f"{host}.{D}. 3600 IN A {ADDRESS}" for host in HOSTS)
+MAIL_HOSTS = "\n".join(
+    [f"{D}. 3600 IN A 127.0.0.1", *(f"{host}.{D}. 3600 IN A {ADDRESS}" for host in HOSTS)]
+)
+"""The main website (the front), and the mail and DAV hosts (Dovecot, Radicale)."""
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,9 @@ def profile_text(lab: Lab, **changes: str) -> str:
     text = (PROFILES / "ac-aix-marseille.toml").read_text(encoding="utf-8")
     text = text.replace("port = 993", f"port = {lab.dovecot.imaps}", 1)
     text = text.replace("port = 465", f"port = {lab.dovecot.submissions}", 1)
+    text += "".join(
+        f'\n[{kind}]\nurl = "https://dav.{D}:{lab.dav.port}/"\n' for kind in ("caldav", "carddav")
+    )
     for old, new in changes.items():
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -306,8 +312,12 @@ def journey(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jour
     zone = printed_zone(D, "--address", "127.0.0.1", "--profiles", str(profiles))
     with ExitStack() as stack:
         app = stack.enter_context(serve(tmp, "--profiles", str(profiles), "--directory", str(DEMO)))
-        caddy = stack.enter_context(run_caddy(tmp, D, [app.port]))
-        text = zone_text(D, f"{zone}\n{MAIL_HOSTS}", APEX)
+        redirects = "".join(
+            f"\tredir /.well-known/{kind} https://dav.{D}:{lab.dav.port}/ 301\n"
+            for kind in ("caldav", "carddav")
+        )
+        caddy = stack.enter_context(run_caddy(tmp, D, [app.port], redirects))
+        text = zone_text(D, f"{zone}\n{MAIL_HOSTS}")
         named = stack.enter_context(run_named(tmp / "named", {D: text}))
         bundle = tmp / "roots.pem"
         bundle.write_bytes(caddy.root_certificate.read_bytes() + lab.pki.root_file.read_bytes())
@@ -492,7 +502,8 @@ def test_the_prometheus_textfile_has_one_status_per_check(journey: Journey) -> N
     assert status == 0, output
     text = target.read_text(encoding="utf-8")
     assert f'autoconfig_doctor_checks{{domain="{D}",status="fail"}} 0' in text
-    assert f'autoconfig_doctor_checks{{domain="{D}",status="pass"}} {len(rows)}' in text
+    passed = sum(row["status"] == "pass" for row in rows)
+    assert f'autoconfig_doctor_checks{{domain="{D}",status="pass"}} {passed}' in text
     line = f'autoconfig_doctor_check_status{{domain="{D}",check="IMAP login",target="imap.{D}:'
     assert line in text
     assert PIERRE not in text
@@ -591,3 +602,65 @@ def test_a_client_whose_urls_all_fail_fails(journey: Journey) -> None:
     assert row["status"] == "fail"
     assert row["detail"] == f"{AUTOCONFIG_URL}: autoconfig.{D} does not resolve"
     assert "see the HTTPS checks" in row["fix"]
+
+
+def test_calendar_and_contacts_are_found_and_answer(journey: Journey, lab: Lab) -> None:
+    _status, rows, output = doctor_json(journey)
+    dav = {(row["check"], row["target"]): row for row in rows}
+    url = f"https://dav.{D}:{lab.dav.port}/"
+    for kind in ("caldav", "carddav"):
+        redirect = dav[("DAV well-known", f"{D}/.well-known/{kind}")]
+        assert redirect["status"] == "pass", output
+        assert redirect["detail"] == f"redirects to {url}"
+        alive = dav[(f"{kind.upper()} PROPFIND", url)]
+        assert alive["status"] == "pass"
+        assert alive["detail"] == "answers PROPFIND: 401, asks for a login"
+        srv = dav[("DNS SRV", f"_{kind}s._tcp.{D}.")]
+        assert srv["status"] == "pass"
+
+
+def test_calendar_mistakes_fail_with_a_fix(journey: Journey, lab: Lab) -> None:
+    # caldav: another host than the one the main website redirects to (and it does not
+    # resolve); carddav: a URL of the service itself, which is no DAV server.
+    dav = f"https://dav.{D}:{lab.dav.port}/"
+    other = f"https://autoconfig.{D}:{journey.caddy.https_port}/dav/"
+    text = profile_text(lab).replace(dav, f"https://agenda.{D}/", 1).replace(dav, other, 1)
+    profiles = profiles_folder(journey.tmp, "dav-mistakes", text)
+    status, rows, output = doctor_json(journey, profiles=profiles)
+    assert status == 1, output
+    found = {(row["check"], row["target"]): row for row in rows}
+    redirect = found[("DAV well-known", f"{D}/.well-known/caldav")]
+    assert redirect["status"] == "fail"
+    assert redirect["detail"] == f"redirects to {dav}"
+    assert f"redir /.well-known/caldav https://agenda.{D}/ 301" in redirect["fix"]
+    missing = found[("CALDAV PROPFIND", f"https://agenda.{D}/")]
+    assert missing["status"] == "fail"
+    assert missing["detail"] == f"agenda.{D} does not resolve"
+    wrong = found[("CARDDAV PROPFIND", other)]
+    assert wrong["status"] == "fail"
+    assert wrong["detail"].startswith("answers PROPFIND with HTTP 4")
+    assert "Correct [carddav] url in the profile" in wrong["fix"]
+
+
+def test_a_main_website_without_the_redirect_fails(
+    front: Front, lab: Lab, service: Service
+) -> None:
+    from dataclasses import replace
+
+    from autoconfig.doctor.davchecks import dav_checks
+    from autoconfig.doctor.dnschecks import Resolver
+    from autoconfig.model import DavServer
+
+    provider = service.catalog.lookup(D)
+    url = f"https://dav.{D}:{lab.dav.port}/"
+    server = DavServer(url, f"dav.{D}", lab.dav.port, "/")
+    provider = replace(provider, caldav=server)
+    chosen = Options(
+        nameserver=lab.named.address,
+        port=front.caddy.https_port,
+        ca_file=front.caddy.root_certificate,
+    )
+    [redirect, _alive] = dav_checks(provider, D, Resolver.from_options(chosen), chosen)
+    assert redirect.status is Status.FAIL
+    assert redirect.detail == "HTTP 200, no redirect"
+    assert f"redir /.well-known/caldav {url} 301" in redirect.hint
