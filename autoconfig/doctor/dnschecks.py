@@ -210,4 +210,29 @@ def dns_checks(provider: Provider, domain: str, resolver: Resolver) -> list[Chec
             # resolve() follows CNAMEs; a record of another type at the name is what counts here.
             found = [r for r in found if r.rdtype == dns.rdatatype.from_text(rtype)]
         checks.append(compare(name, rtype, expected, found))
+    return checks + target_checks(records(provider, domain), checks, resolver)
+
+
+def target_checks(expected: Sequence[Record], done: list[Check], resolver: Resolver) -> list[Check]:
+    """Every SRV target must resolve (A/AAAA), as clients that follow the record need; the
+    names already checked as hosts are not asked again."""
+    seen = {check.target for check in done if check.check.startswith(("DNS A", "DNS CNAME"))}
+    checks = []
+    for record in expected:
+        target = record.data.split()[-1]
+        if record.type != "SRV" or target == "." or target in seen:
+            continue
+        seen.add(target)
+        try:
+            found = resolver.addresses(target)
+        except LookupFailed as exc:
+            checks.append(
+                Check("DNS A/AAAA", target, Status.FAIL, f"no answer: {exc}", "check --nameserver")
+            )
+            continue
+        if found:
+            checks.append(Check("DNS A/AAAA", target, Status.PASS, ", ".join(found)))
+        else:
+            hint = f"publish the A/AAAA record of {target} (the target of {record.name} SRV)"
+            checks.append(Check("DNS A/AAAA", target, Status.FAIL, "does not resolve", hint))
     return checks

@@ -78,6 +78,10 @@ MISTAKES: dict[str, tuple[Callable[[str], str], str, str, str]] = {
 }
 
 
+TARGETS = {"example.org": "imap IN A 192.0.2.10\nsmtp IN A 192.0.2.11\ndav IN AAAA 2001:db8::5"}
+"""The SRV targets' addresses (example.net's records point at example.org's hosts too)."""
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NameServer]]:
     from contextlib import ExitStack
@@ -91,7 +95,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Name
     with ExitStack() as stack:
         yield {
             name: stack.enter_context(
-                run_named(tmp / name, {d: zone_text(d, text) for d, text in zones.items()})
+                run_named(
+                    tmp / name,
+                    {d: zone_text(d, text, TARGETS.get(d, "")) for d, text in zones.items()},
+                )
             )
             for name, zones in variants.items()
         }
@@ -110,6 +117,21 @@ def test_printed_zone_passes(servers: dict[str, NameServer], service: Service, d
     assert f"DNS SRV _pop3s._tcp.{domain}." in found
     assert f"DNS TXT _carddavs._tcp.{domain}." in found
     assert f"DNS AAAA autodiscover.{domain}." in found
+    assert found["DNS A/AAAA dav.example.org."].detail == "2001:db8::5"
+
+
+def test_an_srv_target_that_does_not_resolve_fails(tmp_path: Path, service: Service) -> None:
+    zone = zone_text("example.org", printed("example.org"), "smtp IN A 192.0.2.11")
+    with run_named(tmp_path / "targets", {"example.org": zone}) as server:
+        found = checks(service.catalog.lookup("example.org"), "example.org", server)
+    failing = {name: c for name, c in found.items() if c.status is Status.FAIL}
+    assert set(failing) == {"DNS A/AAAA imap.example.org.", "DNS A/AAAA dav.example.org."}
+    hint = failing["DNS A/AAAA imap.example.org."].hint
+    assert (
+        hint
+        == "publish the A/AAAA record of imap.example.org. (the target of _imaps._tcp.example.org. SRV)"
+    )
+    assert found["DNS A/AAAA smtp.example.org."].status is Status.PASS
 
 
 @pytest.mark.parametrize("name", MISTAKES)

@@ -25,6 +25,8 @@ from tests.servers import serve
 
 D = FRONT_DOMAIN
 APEX = "@ IN A 127.0.0.1"
+SERVERS = f"{APEX}\nimap IN A 127.0.0.2\nsmtp IN A 127.0.0.2"
+"""The main website, and the mail servers' addresses (the SRV targets)."""
 
 
 def printed_zone(domain: str, *options: str) -> str:
@@ -90,7 +92,7 @@ def nameservers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     variants = {"correct": correct} | {name: m.edit(correct) for name, m in MISTAKES.items()}
     with ExitStack() as stack:
         yield {
-            name: stack.enter_context(run_named(tmp / name, {D: zone_text(D, zone, APEX)}))
+            name: stack.enter_context(run_named(tmp / name, {D: zone_text(D, zone, SERVERS)}))
             for name, zone in variants.items()
         }
 
@@ -248,7 +250,7 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
     assert f"autoconfig.{D}.         3600 IN CNAME front.{D}." in zone
     provider = service.catalog.lookup(D)
     provider = replace(provider, dns=replace(provider.dns, cname=f"front.{D}"))
-    extra = f"{APEX}\nfront IN A 127.0.0.1"
+    extra = f"{SERVERS}\nfront IN A 127.0.0.1"
     with run_named(tmp_path / "cname", {D: zone_text(D, zone, extra)}) as server:
         checks = web(diagnose(provider, D, options(front, server)))
         wrong = replace(provider, dns=replace(provider.dns, cname=f"other.{D}"))
