@@ -238,6 +238,7 @@ def targets(domain: str) -> list[Target]:
         Target(f"autoconfig.{domain}", "/mail/config-v1.1.xml", autoconfig_content),
         Target(f"autodiscover.{domain}", "/autodiscover/autodiscover.xml", autodiscover_content),
         Target(domain, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig_content, False),
+        Target(domain, "/autodiscover/autodiscover.xml", autodiscover_content, False),
     ]
 
 
@@ -245,6 +246,11 @@ CONTENT_HINT = (
     "the service answers with other settings than this profile: deploy the profile and reload "
     "it (systemctl reload autoconfig, i.e. SIGHUP)"
 )
+
+
+def forward_hint(path: str) -> str:
+    prefix = "/.well-known/autoconfig/" if path.startswith("/.well-known/") else "/autodiscover/"
+    return f"forward {prefix} on the main website (deploy/main-site.caddy)"
 
 
 def https_checks(
@@ -261,16 +267,13 @@ def https_checks(
             if target.required:
                 checks.append(Check(*label, Status.FAIL, exc.detail, exc.hint))
             else:
-                hint = (
-                    "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
-                )
-                checks.append(Check(*label, Status.WARN, exc.detail, hint))
+                checks.append(Check(*label, Status.WARN, exc.detail, forward_hint(target.path)))
             continue
         if target.host not in certified:
             certified.add(target.host)
             checks.append(certificate_check(target.host, fetched, options, now))
         if not target.required and fetched.status == 404:
-            hint = "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
+            hint = forward_hint(target.path)
             checks.append(Check(*label, Status.WARN, "404: not forwarded to the service", hint))
             continue
         problems = target.content(provider, fetched)

@@ -16,6 +16,7 @@ from autoconfig.doctor.davchecks import dav_checks
 from autoconfig.doctor.dnschecks import Resolver, dns_checks
 from autoconfig.doctor.httpschecks import https_checks
 from autoconfig.doctor.mailchecks import Credentials, mail_checks
+from autoconfig.doctor.sitechecks import site_checks
 from autoconfig.model import Account, Provider
 
 MARK = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL"}
@@ -35,10 +36,15 @@ def diagnose(
     return (
         dns_checks(provider, domain, resolver)
         + https_checks(provider, domain, resolver, options)
+        + site_checks(provider, domain, resolver, options, _typed(account))
         + dav_checks(provider, domain, resolver, options)
         + replay(provider, domain, resolver, options, account)
         + mail_checks(provider.imap, provider.smtp, resolver, options, credentials)
     )
+
+
+def _typed(account: Account | None) -> str | None:
+    return str(account.address) if account is not None and account.address is not None else None
 
 
 def table(checks: list[Check]) -> str:

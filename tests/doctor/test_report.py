@@ -153,7 +153,10 @@ def test_zone_from_autoconfig_dns_passes_every_check(
 ) -> None:
     provider = with_hosts(service).catalog.lookup(D)
     checks = web(diagnose(provider, D, options(front, nameservers["correct"])))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    [unsigned] = [c for c in checks if c.status is not Status.PASS]
+    assert unsigned.name == f"Apple profile autoconfig.{D}/mobileconfig"
+    assert unsigned.status is Status.WARN
+    assert unsigned.detail == "not signed: devices show the profile as unverified"
     names = set(rows(checks))
     assert {
         f"DNS SRV _imaps._tcp.{D}.",
@@ -255,7 +258,8 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
         checks = web(diagnose(provider, D, options(front, server)))
         wrong = replace(provider, dns=replace(provider.dns, cname=f"other.{D}"))
         mismatch = rows(diagnose(wrong, D, options(front, server)))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    # The session front signs no Apple profile: that warning only.
+    assert [c.check for c in checks if c.status is not Status.PASS] == ["Apple profile"]
     assert rows(checks)[f"DNS CNAME autodiscover.{D}."].detail == f"front.{D}."
     row = mismatch[f"DNS CNAME autoconfig.{D}."]
     assert row.status is Status.FAIL
@@ -313,7 +317,12 @@ def journey(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jour
     profiles = profiles_folder(tmp, "profiles", profile_text(lab))
     zone = printed_zone(D, "--address", "127.0.0.1", "--profiles", str(profiles))
     with ExitStack() as stack:
-        app = stack.enter_context(serve(tmp, "--profiles", str(profiles), "--directory", str(DEMO)))
+        cert, key, _ = lab.pki.signer(f"autoconfig.{D}")
+        signing = ["--signing-cert", str(cert), "--signing-key", str(key)]
+        signing += ["--signing-chain", str(lab.pki.chain_file)]
+        app = stack.enter_context(
+            serve(tmp, "--profiles", str(profiles), "--directory", str(DEMO), *signing)
+        )
         redirects = "".join(
             f"\tredir /.well-known/{kind} https://dav.{D}:{lab.dav.port}/ 301\n"
             for kind in ("caldav", "carddav")
@@ -356,6 +365,8 @@ def doctor_json(
         env={k: None for k in os.environ if k.startswith("AUTOCONFIG_")},
     )
     rows = json.loads(result.stdout) if result.stdout.startswith("[") else []
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback is never an answer
     return result.exit_code, rows, result.output
 
 
@@ -666,3 +677,48 @@ def test_a_main_website_without_the_redirect_fails(
     assert redirect.status is Status.FAIL
     assert redirect.detail == "HTTP 200, no redirect"
     assert f"redir /.well-known/caldav {url} 301" in redirect.hint
+
+
+def test_the_help_site_the_signed_apple_profile_and_the_main_website_forwards(
+    journey: Journey,
+) -> None:
+    _status, rows, output = doctor_json(journey, *login_args(journey))
+    found = {(row["check"], row["target"]): row for row in rows}
+    apple = found[("Apple profile", f"autoconfig.{D}/mobileconfig")]
+    assert apple["status"] == "pass", output
+    assert apple["detail"].startswith(
+        f"signature verifies: CN=autoconfig.{D},O=Autoconfig test PKI, 3 certificates to a trusted root"
+    )
+    assert found[("help site", f"https://autoconfig.{D}/aide/")]["status"] == "pass"
+    forward = found[("HTTPS", f"{D}/autodiscover/autodiscover.xml")]
+    assert forward["status"] == "pass"
+
+
+def test_an_apple_profile_signed_by_an_unknown_ca_fails(journey: Journey) -> None:
+    roots = journey.tmp / "caddy-root-only.pem"
+    roots.write_bytes(journey.caddy.root_certificate.read_bytes())
+    _status, rows, _output = doctor_json(journey, "--ca-file", str(roots))
+    apple = next(row for row in rows if row["check"] == "Apple profile")
+    assert apple["status"] == "fail"
+    assert apple["detail"].startswith(
+        "signature refused: no trusted root for CN=Autoconfig Test Root CA"
+    )
+
+
+def test_an_apple_profile_close_to_expiry_fails(journey: Journey) -> None:
+    _status, rows, _output = doctor_json(journey, "--min-days", "45")
+    apple = next(row for row in rows if row["check"] == "Apple profile")
+    assert apple["status"] == "fail"
+    assert "(< 45)" in apple["detail"]
+    assert "renew the signing certificate" in apple["fix"]
+
+
+def test_a_help_site_url_that_does_not_answer_fails(journey: Journey, lab: Lab) -> None:
+    old = f'url = "https://autoconfig.{D}/aide/"'
+    text = profile_text(lab, **{old: f'url = "https://autoconfig.{D}/nulle-part/"'})
+    profiles = profiles_folder(journey.tmp, "help-elsewhere", text)
+    _status, rows, _output = doctor_json(journey, profiles=profiles)
+    row = next(row for row in rows if row["check"] == "help site")
+    assert row["status"] == "fail"
+    assert row["detail"] == "HTTP 404"
+    assert "help.url" in row["fix"]
