@@ -225,12 +225,18 @@ def dns_command(
 @cname_option
 @address_option
 @dataclass_options(Options, "options")
+@click.option(
+    "--dnssec",
+    is_flag=True,
+    help="Also require every DNS answer to be validated (the AD flag of a validating resolver).",
+)
 @click.argument("domain")
 def doctor(
     settings: Settings,
     cname: str | None,
     addresses: tuple[str, ...],
     options: Options,
+    dnssec: bool,
     domain: str,
 ) -> None:
     """Check the live DNS, HTTPS and mail servers of DOMAIN against its profile; exit 1 on any
@@ -238,6 +244,9 @@ def doctor(
     from autoconfig.doctor import people
     from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 
+    if dnssec and options.zone_file is not None:
+        problem = "a zone file is not validated: ask a validating resolver (--nameserver)"
+        raise errors.ConfigError([errors.Problem("--dnssec", "", problem)])
     with Service.load(settings) as service:
         [(provider, (name,))] = service.catalog.select(domain)
         provider = with_hosts(provider, cname, addresses)
@@ -255,7 +264,7 @@ def doctor(
                 raise errors.ConfigError([errors.Problem("--login", "", "no password given")])
             credentials = people.credentials(account, password)
             found.append(people.login_check(account, name))
-    checks = found + diagnose(provider, name, options, credentials, account)
+    checks = found + diagnose(provider, name, options, credentials, account, dnssec)
     click.echo(PRINTERS[options.format](checks), nl=False)
     if options.prometheus is not None:
         write_atomically(options.prometheus, prometheus(checks, name))

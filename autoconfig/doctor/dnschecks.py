@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dns.exception
+import dns.flags
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -33,6 +35,8 @@ class Resolver:
     failure: str | None = None
     zone: dns.zone.Zone | None = None
     """With ``--zone-file``: the records are read from it, no name server is asked."""
+    authenticated: dict[tuple[str, str], bool] = dataclasses.field(default_factory=dict)
+    """Per (name, type) looked up: whether the answer carried the AD flag (validated)."""
 
     @classmethod
     def from_options(cls, options: Options, origin: str | None = None) -> Resolver:
@@ -49,6 +53,8 @@ class Resolver:
             resolver.port = port
         resolver.timeout = options.timeout
         resolver.lifetime = options.timeout
+        # AD in the query: a validating resolver says whether it validated (RFC 6840 §5.7).
+        resolver.flags = dns.flags.RD | dns.flags.AD
         return cls(resolver)
 
     def lookup(self, name: str, rtype: str) -> list[Rdata]:
@@ -64,6 +70,7 @@ class Resolver:
         except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
             self.failure = str(exc) or type(exc).__name__
             raise LookupFailed(self.failure) from exc
+        self.authenticated[(name, rtype)] = bool(answer.response.flags & dns.flags.AD)
         return list(answer.rrset) if answer.rrset is not None else []
 
     def addresses(self, name: str) -> list[str]:
@@ -235,4 +242,26 @@ def target_checks(expected: Sequence[Record], done: list[Check], resolver: Resol
         else:
             hint = f"publish the A/AAAA record of {target} (the target of {record.name} SRV)"
             checks.append(Check("DNS A/AAAA", target, Status.FAIL, "does not resolve", hint))
+    return checks
+
+
+DNSSEC_HINT = (
+    "sign the zone (DNSSEC) and publish its DS record at the parent; --nameserver must be a "
+    "validating resolver"
+)
+
+
+def dnssec_checks(provider: Provider, domain: str, resolver: Resolver) -> list[Check]:
+    """``--dnssec``: each (name, type) of ``autoconfig dns`` looked up above must have come back
+    validated (the AD flag of a validating resolver)."""
+    checks = []
+    for name, rtype in _groups(records(provider, domain)):
+        validated = resolver.authenticated.get((name, rtype))
+        if validated is None:
+            continue  # no answer: already a failure of the DNS checks
+        if validated:
+            checks.append(Check(f"DNSSEC {rtype}", name, Status.PASS, "validated (AD flag)"))
+        else:
+            detail = "answered without the AD flag: not validated"
+            checks.append(Check(f"DNSSEC {rtype}", name, Status.FAIL, detail, DNSSEC_HINT))
     return checks

@@ -13,7 +13,7 @@ from pathlib import Path
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.clients import replay
 from autoconfig.doctor.davchecks import dav_checks
-from autoconfig.doctor.dnschecks import Resolver, dns_checks
+from autoconfig.doctor.dnschecks import Resolver, dns_checks, dnssec_checks
 from autoconfig.doctor.httpschecks import https_checks
 from autoconfig.doctor.mailchecks import Credentials, mail_checks
 from autoconfig.doctor.sitechecks import site_checks
@@ -29,12 +29,17 @@ def diagnose(
     options: Options,
     credentials: Credentials | None = None,
     account: Account | None = None,
+    dnssec: bool = False,
 ) -> list[Check]:
     """DNS checks, HTTPS checks, each client's replay (for ``account``'s address when given),
-    then the mail servers (logging in with ``credentials``), for one domain of ``provider``."""
+    then the mail servers (logging in with ``credentials``), for one domain of ``provider``.
+    ``dnssec``: the DNS answers must also have been validated."""
     resolver = Resolver.from_options(options, domain)
+    checks = dns_checks(provider, domain, resolver)
+    if dnssec:
+        checks += dnssec_checks(provider, domain, resolver)
     return (
-        dns_checks(provider, domain, resolver)
+        checks
         + https_checks(provider, domain, resolver, options)
         + site_checks(provider, domain, resolver, options, _typed(account))
         + dav_checks(provider, domain, resolver, options)

@@ -174,3 +174,48 @@ def test_nameserver_refusing_the_zone_is_a_failure(tmp_path: Path, service: Serv
         found = checks(service.catalog.lookup("example.org"), "example.org", other)
     assert all(c.status is Status.FAIL for c in found.values())
     assert any("no answer" in c.detail for c in found.values())
+
+
+def dnssec_rows(provider: Provider, server: NameServer) -> dict[str, Check]:
+    from autoconfig.doctor.dnschecks import dnssec_checks
+
+    resolver = Resolver.from_options(Options(nameserver=server.address, timeout=5))
+    assert all(c.status is Status.PASS for c in dns_checks(provider, "example.org", resolver))
+    return {check.name: check for check in dnssec_checks(provider, "example.org", resolver)}
+
+
+def test_a_signed_zone_through_a_validating_resolver_passes_dnssec(
+    tmp_path: Path, service: Service
+) -> None:
+    from tests.dnsserver import run_resolver, sign_zone
+
+    provider = service.catalog.lookup("example.org")
+    text = zone_text("example.org", printed("example.org"), TARGETS["example.org"])
+    signed, anchor = sign_zone(tmp_path / "keys", "example.org", text)
+    with (
+        run_named(tmp_path / "signed", {"example.org": signed}) as primary,
+        run_resolver(tmp_path / "resolver", {"example.org": primary.port}, anchor) as resolver,
+    ):
+        validated = dnssec_rows(provider, resolver)
+        direct = dnssec_rows(provider, primary)  # an authoritative server validates nothing
+    assert validated
+    assert [c for c in validated.values() if c.status is not Status.PASS] == []
+    assert validated["DNSSEC SRV _imaps._tcp.example.org."].detail == "validated (AD flag)"
+    assert all(c.status is Status.FAIL for c in direct.values())
+    assert "validating resolver" in direct["DNSSEC SRV _imaps._tcp.example.org."].hint
+
+
+def test_an_unsigned_zone_fails_dnssec(tmp_path: Path, service: Service) -> None:
+    from tests.dnsserver import run_resolver
+
+    provider = service.catalog.lookup("example.org")
+    text = zone_text("example.org", printed("example.org"), TARGETS["example.org"])
+    with (
+        run_named(tmp_path / "unsigned", {"example.org": text}) as primary,
+        run_resolver(tmp_path / "resolver", {"example.org": primary.port}, "") as resolver,
+    ):
+        rows = dnssec_rows(provider, resolver)
+    row = rows["DNSSEC SRV _submissions._tcp.example.org."]
+    assert row.status is Status.FAIL
+    assert row.detail == "answered without the AD flag: not validated"
+    assert "sign the zone" in row.hint
