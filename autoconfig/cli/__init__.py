@@ -258,7 +258,11 @@ def doctor(
                 password = people.read_password(options.password_file)
             else:
                 password = click.prompt(
-                    f"Password of {options.login}", hide_input=True, err=True, default=""
+                    f"Password of {options.login}",
+                    hide_input=True,
+                    err=True,
+                    default="",
+                    show_default=False,
                 )
             if not password:
                 raise errors.ConfigError([errors.Problem("--login", "", "no password given")])

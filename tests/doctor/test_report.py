@@ -722,3 +722,35 @@ def test_a_help_site_url_that_does_not_answer_fails(journey: Journey, lab: Lab) 
     assert row["status"] == "fail"
     assert row["detail"] == "HTTP 404"
     assert "help.url" in row["fix"]
+
+
+def test_the_password_typed_on_the_terminal_logs_in_and_is_never_echoed(journey: Journey) -> None:
+    password = PASSWORDS[PIERRE_LOGIN]
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "doctor",
+            D,
+            "--profiles",
+            str(journey.profiles),
+            "--directory",
+            str(DEMO),
+            "--address",
+            "127.0.0.1",
+            "--nameserver",
+            journey.named.address,
+            "--port",
+            str(journey.caddy.https_port),
+            "--ca-file",
+            str(journey.bundle),
+            "--min-days",
+            "0",
+            "--login",
+            PIERRE,
+        ],
+        input=f"{password}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert f"PASS  IMAP login imap.{D}:" in result.output
+    assert f"logged in as {PIERRE_LOGIN} (PLAIN)" in result.output
+    assert password not in result.output

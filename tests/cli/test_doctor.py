@@ -1,0 +1,70 @@
+"""``autoconfig doctor``'s own options refuse bad input with a clear message and exit status,
+before any check runs (no network is touched: the errors come first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ACADEMIE, DEMO, Invoke
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "password").write_text("secret-9\n", encoding="utf-8")
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    (tmp_path / "zone").write_text(f"imap.{ACADEMIE}. 60 IN A 127.0.0.2\n", encoding="utf-8")
+    return {name: str(tmp_path / name) for name in ("password", "empty", "zone")}
+
+
+CASES = {
+    "malformed-login": (
+        ["--login", "not-an-address", "--password-file", "{password}"],
+        4,
+        "error:",
+    ),
+    "login-of-another-domain": (
+        ["--login", "jean@example.org", "--password-file", "{password}"],
+        2,
+        f"is not an address of {ACADEMIE}",
+    ),
+    "empty-password-file": (
+        ["--login", f"pierre.dupont@{ACADEMIE}", "--password-file", "{empty}"],
+        2,
+        "its first line is empty",
+    ),
+    "dnssec-with-a-zone-file": (
+        ["--zone-file", "{zone}", "--dnssec"],
+        2,
+        "a zone file is not validated",
+    ),
+    "unknown-format": (["--format", "xml"], 2, "'xml' is not one of 'text', 'json'"),
+    "missing-zone-file": (["--zone-file", "/nonexistent/zone"], 2, "does not exist"),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_doctor_options_are_clear_errors(
+    runner: Invoke, files: dict[str, str], name: str
+) -> None:
+    args, status, message = CASES[name]
+    result = runner(
+        "doctor", ACADEMIE, "--directory", str(DEMO), *(a.format(**files) for a in args)
+    )
+    assert result.exit_code == status, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert "secret-9" not in result.output
+
+
+def test_an_empty_password_typed_on_the_terminal_is_refused() -> None:
+    from click.testing import CliRunner
+
+    from autoconfig import cli
+
+    args = ["doctor", ACADEMIE, "--directory", str(DEMO), "--login", f"pierre.dupont@{ACADEMIE}"]
+    result = CliRunner().invoke(cli.cli, args, input="\n")
+    assert result.exit_code == 2, result.output
+    assert f"Password of pierre.dupont@{ACADEMIE}: " in result.output
+    assert "error: --login: no password given" in result.output
