@@ -5,6 +5,7 @@ exit status in one place, :class:`Group`, which ``CliRunner.invoke`` sees like t
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -247,6 +248,8 @@ def doctor(
     if dnssec and options.zone_file is not None:
         problem = "a zone file is not validated: ask a validating resolver (--nameserver)"
         raise errors.ConfigError([errors.Problem("--dnssec", "", problem)])
+    if options.login is None:  # only --login asks the directory anything
+        settings = dataclasses.replace(settings, directory=None)
     with Service.load(settings) as service:
         [(provider, (name,))] = service.catalog.select(domain)
         provider = with_hosts(provider, cname, addresses)

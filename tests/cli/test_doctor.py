@@ -68,3 +68,22 @@ def test_an_empty_password_typed_on_the_terminal_is_refused() -> None:
     assert result.exit_code == 2, result.output
     assert f"Password of pierre.dupont@{ACADEMIE}: " in result.output
     assert "error: --login: no password given" in result.output
+
+
+def test_without_login_the_directory_is_not_opened(runner: Invoke, files: dict[str, str]) -> None:
+    result = runner(
+        "doctor", ACADEMIE, "--directory", "/nonexistent/staff.csv", "--zone-file", files["zone"]
+    )
+    assert result.exit_code == 1, result.output  # checks failed (nothing runs), no exit 3
+    assert "staff.csv" not in result.output
+    with_login = runner(
+        "doctor",
+        ACADEMIE,
+        "--directory",
+        "/nonexistent/staff.csv",
+        "--login",
+        f"pierre.dupont@{ACADEMIE}",
+        "--password-file",
+        files["password"],
+    )
+    assert with_login.exit_code == 3, with_login.output
