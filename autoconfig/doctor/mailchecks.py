@@ -303,9 +303,9 @@ class Journey:
     def secure(self, line: Line, tls: ssl.SSLContext) -> set[str]:
         """TLS as the profile declares; the capabilities offered inside it."""
         host, protocol = self.server.host, self.protocol
-        label = "TLS"
-        if self.server.security is Security.TLS:
-            label = "implicit TLS"
+        implicit = self.server.security is Security.TLS
+        label = "implicit TLS" if implicit else "STARTTLS"
+        if implicit:
             try:
                 line.upgrade(tls, host)
             except ssl.SSLCertVerificationError as exc:
@@ -318,7 +318,6 @@ class Journey:
                 ) from exc
             protocol.greet(line)
         else:
-            label = "STARTTLS"
             protocol.greet(line)
             before = protocol.capabilities(line)
             if "STARTTLS" not in before:

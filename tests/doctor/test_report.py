@@ -754,3 +754,20 @@ def test_the_password_typed_on_the_terminal_logs_in_and_is_never_echoed(journey:
     assert f"PASS  IMAP login imap.{D}:" in result.output
     assert f"logged in as {PIERRE_LOGIN} (PLAIN)" in result.output
     assert password not in result.output
+
+
+def test_every_format_has_its_printer() -> None:
+    from autoconfig.doctor import FORMATS
+    from autoconfig.doctor.report import PRINTERS
+
+    assert tuple(PRINTERS) == FORMATS
+
+
+def test_prometheus_labels_are_escaped() -> None:
+    from autoconfig.doctor.report import prometheus
+
+    check = Check("HTTPS", 'a"b\\c', Status.FAIL, "secret detail", "fix")
+    text = prometheus([check], D, now=1.0)
+    assert 'target="a\\"b\\\\c"} 2' in text
+    assert "secret detail" not in text
+    assert text.endswith(f'autoconfig_doctor_last_run_timestamp_seconds{{domain="{D}"}} 1\n')
