@@ -131,6 +131,8 @@ def sign_zone(folder: Path, origin: str, text: str) -> tuple[str, str]:
             "-q",
             "-K",
             str(folder),
+            "-d",
+            str(folder),  # its dsset- file, not in the current folder
             "-o",
             origin,
             "-f",
