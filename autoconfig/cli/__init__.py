@@ -240,8 +240,9 @@ def doctor(
     dnssec: bool,
     domain: str,
 ) -> None:
-    """Check the live DNS, HTTPS and mail servers of DOMAIN against its profile; exit 1 on any
-    failure. With --login, also log in as that person (the password is never printed)."""
+    """Check the live DNS, HTTPS, calendar and mail servers of DOMAIN against its profile, and
+    what each client would configure; exit 1 on any failure. With --login, also log in as that
+    person (the password is never printed)."""
     from autoconfig.doctor import people
     from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 

@@ -2,7 +2,10 @@
 
 The DNS records ``autoconfig dns`` prints are looked up (:mod:`.dnschecks`); the HTTPS hosts are
 fetched, their certificates checked and the settings they serve compared with the profile
-(:mod:`.httpschecks`). Every check gives a :class:`Check` row: pass, warn or fail, what was found,
+(:mod:`.httpschecks`); the help site and the signed Apple profile (:mod:`.sitechecks`,
+:mod:`.cms`), calendar and contacts (:mod:`.davchecks`), what each client would configure
+(:mod:`.clients`) and the mail servers themselves (:mod:`.mailchecks`, with ``--login`` one real
+login: :mod:`.people`) follow; :mod:`.report` runs them all and prints them. Every check gives a :class:`Check` row: pass, warn or fail, what was found,
 and how to fix it. Every network step has a timeout, so the doctor never hangs.
 """
 
@@ -79,7 +82,7 @@ class Options(EnvSettings):
     ca_file: Path | None = setting(
         Spec(
             "AUTOCONFIG_DOCTOR_CA_FILE",
-            "Also trust this CA (PEM), e.g. Caddy's internal root in tests.",
+            "Also trust the CAs of this PEM file, e.g. Caddy's internal root in tests.",
             "--ca-file",
             Kind.PATH,
             show_default=False,
@@ -90,7 +93,7 @@ class Options(EnvSettings):
     timeout: float = setting(
         Spec(
             "AUTOCONFIG_DOCTOR_TIMEOUT",
-            "Seconds allowed to each DNS query and each HTTPS step.",
+            "Seconds allowed to each DNS query and each HTTPS, IMAP or SMTP step.",
             "--timeout",
             Kind.FLOAT,
             0.1,
