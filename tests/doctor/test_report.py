@@ -3,8 +3,6 @@ printed, correct or with one mistake injected, and against the real Caddy front.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,23 +14,25 @@ from autoconfig import cli
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.report import diagnose, table
 from autoconfig.service import Service
-from tests.caddy import FRONT_DOMAIN, Caddy, Front, run_caddy
-from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN, PROFILES
+from tests.caddy import FRONT_DOMAIN, Front
+from tests.conftest import PIERRE, PIERRE_LOGIN
 from tests.dnsserver import NameServer, run_named, zone_text
-from tests.doctor.conftest import HOSTS, PASSWORDS, Lab
-from tests.dovecot import ADDRESS
-from tests.servers import serve
+from tests.doctor.conftest import (
+    PASSWORDS,
+    Journey,
+    Lab,
+    doctor_json,
+    keyed,
+    login_args,
+    printed_zone,
+    profile_text,
+    profiles_folder,
+)
 
 D = FRONT_DOMAIN
 APEX = "@ IN A 127.0.0.1"
 SERVERS = f"{APEX}\nimap IN A 127.0.0.2\nsmtp IN A 127.0.0.2"
 """The main website, and the mail servers' addresses (the SRV targets)."""
-
-
-def printed_zone(domain: str, *options: str) -> str:
-    result = CliRunner().invoke(cli.cli, ["dns", domain, *options])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def without(fragment: str) -> Callable[[str], str]:
@@ -266,124 +266,6 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
     assert f"publish: autoconfig.{D}. 3600 IN CNAME other.{D}." in row.hint
 
 
-# The whole journey: a front (Caddy + the service) serving a profile whose mail servers are the
-# test Dovecot, BIND serving the zone `autoconfig dns` prints plus the mail hosts, and the
-# `autoconfig doctor` command run as an operator would, in JSON.
-
-MAIL_HOSTS = "\n".join(
-    [f"{D}. 3600 IN A 127.0.0.1", *(f"{host}.{D}. 3600 IN A {ADDRESS}" for host in HOSTS)]
-)
-"""The main website (the front), and the mail and DAV hosts (Dovecot, Radicale)."""
-
-
-@dataclass(frozen=True)
-class Journey:
-    profiles: Path
-    caddy: Caddy
-    named: NameServer
-    bundle: Path
-    """Caddy's root and the test PKI's root: the CAs the doctor is told to trust."""
-    zone: str
-    tmp: Path
-
-
-def profile_text(lab: Lab, **changes: str) -> str:
-    """The académie's profile with its mail servers at the test Dovecot (``changes``: a mistake,
-    TOML lines replaced)."""
-    text = (PROFILES / "ac-aix-marseille.toml").read_text(encoding="utf-8")
-    text = text.replace("port = 993", f"port = {lab.dovecot.imaps}", 1)
-    text = text.replace("port = 465", f"port = {lab.dovecot.submissions}", 1)
-    text += "".join(
-        f'\n[{kind}]\nurl = "https://dav.{D}:{lab.dav.port}/"\n' for kind in ("caldav", "carddav")
-    )
-    for old, new in changes.items():
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
-
-
-def profiles_folder(tmp: Path, name: str, text: str) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "ac-aix-marseille.toml").write_text(text, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def journey(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
-    from contextlib import ExitStack
-
-    tmp = tmp_path_factory.mktemp("journey")
-    profiles = profiles_folder(tmp, "profiles", profile_text(lab))
-    zone = printed_zone(D, "--address", "127.0.0.1", "--profiles", str(profiles))
-    with ExitStack() as stack:
-        cert, key, _ = lab.pki.signer(f"autoconfig.{D}")
-        signing = ["--signing-cert", str(cert), "--signing-key", str(key)]
-        signing += ["--signing-chain", str(lab.pki.chain_file)]
-        app = stack.enter_context(
-            serve(tmp, "--profiles", str(profiles), "--directory", str(DEMO), *signing)
-        )
-        redirects = "".join(
-            f"\tredir /.well-known/{kind} https://dav.{D}:{lab.dav.port}/ 301\n"
-            for kind in ("caldav", "carddav")
-        )
-        caddy = stack.enter_context(run_caddy(tmp, D, [app.port], redirects))
-        text = zone_text(D, f"{zone}\n{MAIL_HOSTS}")
-        named = stack.enter_context(run_named(tmp / "named", {D: text}))
-        bundle = tmp / "roots.pem"
-        bundle.write_bytes(caddy.root_certificate.read_bytes() + lab.pki.root_file.read_bytes())
-        yield Journey(profiles, caddy, named, bundle, f"{zone}\n{MAIL_HOSTS}\n", tmp)
-
-
-def doctor_json(
-    journey: Journey, *args: str, profiles: Path | None = None, where: tuple[str, ...] = ()
-) -> tuple[int, list[dict[str, str]], str]:
-    """``autoconfig doctor D --format json`` against the journey's servers: exit status, rows,
-    and everything printed."""
-    result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--format",
-            "json",
-            "--profiles",
-            str(profiles or journey.profiles),
-            "--directory",
-            str(DEMO),
-            "--address",
-            "127.0.0.1",
-            *(where or ("--nameserver", journey.named.address)),
-            "--port",
-            str(journey.caddy.https_port),
-            "--ca-file",
-            str(journey.bundle),
-            "--min-days",
-            "0",
-            *args,
-        ],
-        env={k: None for k in os.environ if k.startswith("AUTOCONFIG_")},
-    )
-    rows = json.loads(result.stdout) if result.stdout.startswith("[") else []
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is never an answer
-    return result.exit_code, rows, result.output
-
-
-def password_file(journey: Journey, password: str) -> str:
-    path = journey.tmp / f"password-{len(password)}-{password[:2]}"
-    path.write_text(f"{password}\n", encoding="utf-8")
-    return str(path)
-
-
-def login_args(journey: Journey, password: str = PASSWORDS[PIERRE_LOGIN]) -> tuple[str, ...]:
-    return ("--login", PIERRE, "--password-file", password_file(journey, password))
-
-
-def keyed(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    return {row["check"]: row for row in rows if row["check"].startswith(("IMAP", "SMTP"))}
-
-
 def test_the_whole_journey_passes_in_json_and_logs_in_with_the_directory_id(
     journey: Journey, lab: Lab
 ) -> None:
@@ -521,239 +403,6 @@ def test_the_prometheus_textfile_has_one_status_per_check(journey: Journey) -> N
     assert line in text
     assert PIERRE not in text
     assert PIERRE_LOGIN not in text
-
-
-AUTOCONFIG_URL = f"https://autoconfig.{D}/mail/config-v1.1.xml"
-REPLAY = {
-    # client: (status, detail, words of the fix) with --login PIERRE
-    "Thunderbird": ("pass", f"username {PIERRE_LOGIN} from {AUTOCONFIG_URL}", ""),
-    "Thunderbird for Android": (
-        "warn",
-        f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
-        "QR code of the setup page",
-    ),
-    "Outlook": (
-        "pass",
-        f"username {PIERRE_LOGIN} from https://{D}/autodiscover/autodiscover.xml",
-        "",
-    ),
-    "Apple": ("pass", f"username {PIERRE_LOGIN} from https://autoconfig.{D}/mobileconfig", ""),
-    "Evolution": ("pass", f"username {PIERRE_LOGIN} from {AUTOCONFIG_URL}", ""),
-    "KDE": (
-        "warn",
-        f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
-        "help site names the login",
-    ),
-}
-
-
-def clients(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    return {row["target"]: row for row in rows if row["check"] == "client"}
-
-
-def test_each_client_replay_names_the_login_it_would_use(journey: Journey) -> None:
-    _status, rows, output = doctor_json(journey, *login_args(journey))
-    replayed = clients(rows)
-    assert list(replayed) == list(REPLAY), output
-    for name, (status, detail, fix) in REPLAY.items():
-        assert replayed[name]["status"] == status, replayed[name]
-        assert replayed[name]["detail"] == detail
-        assert fix in replayed[name]["fix"]
-
-
-def test_without_an_address_only_the_clients_that_send_none_are_replayed(
-    journey: Journey,
-) -> None:
-    _status, rows, _output = doctor_json(journey)
-    replayed = clients(rows)
-    assert set(replayed) == {"Thunderbird", "Thunderbird for Android", "KDE"}
-    for row in replayed.values():
-        assert row["status"] == "pass"
-        assert row["detail"] == f"username %EMAILLOCALPART% from {AUTOCONFIG_URL}"
-
-
-def test_a_person_the_directory_does_not_list(journey: Journey) -> None:
-    stranger = f"paul.inconnu@{D}"
-    args = ("--login", stranger, "--password-file", password_file(journey, "whatever-9"))
-    status, rows, output = doctor_json(journey, *args)
-    assert status == 1, output  # the mail servers refuse him
-    login = next(row for row in rows if row["check"] == "login")
-    assert login["status"] == "warn"
-    assert "not known for sure" in login["detail"]
-    replayed = clients(rows)
-    assert replayed["Outlook"]["detail"] == (
-        f"no username from https://{D}/autodiscover/autodiscover.xml: logs in with the address"
-    )
-    assert replayed["Apple"]["detail"].endswith(
-        "asks for the login at install (the help site names it)"
-    )
-    assert keyed(rows)["IMAP login"]["status"] == "fail"
-
-
-def test_a_client_given_other_servers_than_the_profile_fails(journey: Journey, lab: Lab) -> None:
-    # The front serves the journey's profile; checked against another one, every client gets
-    # servers that profile does not name.
-    profiles = profiles_folder(
-        journey.tmp,
-        "other-imap",
-        profile_text(lab, **{f"port = {lab.dovecot.imaps}": "port = 9993"}),
-    )
-    _status, rows, _output = doctor_json(journey, profiles=profiles)
-    row = clients(rows)["Thunderbird"]
-    assert row["status"] == "fail"
-    assert f"gets IMAP imap.{D}:{lab.dovecot.imaps} from {AUTOCONFIG_URL}" in row["detail"]
-
-
-def test_a_client_whose_urls_all_fail_fails(journey: Journey) -> None:
-    zone = journey.tmp / "no-hosts.zone"
-    kept = [
-        line for line in journey.zone.splitlines() if not line.startswith(("autoconfig.", f"{D}."))
-    ]
-    zone.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    _status, rows, _output = doctor_json(journey, where=("--zone-file", str(zone)))
-    row = clients(rows)["KDE"]
-    assert row["status"] == "fail"
-    assert row["detail"] == f"{AUTOCONFIG_URL}: autoconfig.{D} does not resolve"
-    assert "see the HTTPS checks" in row["fix"]
-
-
-def test_calendar_and_contacts_are_found_and_answer(journey: Journey, lab: Lab) -> None:
-    _status, rows, output = doctor_json(journey)
-    dav = {(row["check"], row["target"]): row for row in rows}
-    url = f"https://dav.{D}:{lab.dav.port}/"
-    for kind in ("caldav", "carddav"):
-        redirect = dav[("DAV well-known", f"{D}/.well-known/{kind}")]
-        assert redirect["status"] == "pass", output
-        assert redirect["detail"] == f"redirects to {url}"
-        alive = dav[(f"{kind.upper()} PROPFIND", url)]
-        assert alive["status"] == "pass"
-        assert alive["detail"] == "answers PROPFIND: 401, asks for a login"
-        srv = dav[("DNS SRV", f"_{kind}s._tcp.{D}.")]
-        assert srv["status"] == "pass"
-
-
-def test_calendar_mistakes_fail_with_a_fix(journey: Journey, lab: Lab) -> None:
-    # caldav: another host than the one the main website redirects to (and it does not
-    # resolve); carddav: a URL of the service itself, which is no DAV server.
-    dav = f"https://dav.{D}:{lab.dav.port}/"
-    other = f"https://autoconfig.{D}:{journey.caddy.https_port}/dav/"
-    text = profile_text(lab).replace(dav, f"https://agenda.{D}/", 1).replace(dav, other, 1)
-    profiles = profiles_folder(journey.tmp, "dav-mistakes", text)
-    status, rows, output = doctor_json(journey, profiles=profiles)
-    assert status == 1, output
-    found = {(row["check"], row["target"]): row for row in rows}
-    redirect = found[("DAV well-known", f"{D}/.well-known/caldav")]
-    assert redirect["status"] == "fail"
-    assert redirect["detail"] == f"redirects to {dav}"
-    assert f"redir /.well-known/caldav https://agenda.{D}/ 301" in redirect["fix"]
-    missing = found[("CALDAV PROPFIND", f"https://agenda.{D}/")]
-    assert missing["status"] == "fail"
-    assert missing["detail"] == f"agenda.{D} does not resolve"
-    wrong = found[("CARDDAV PROPFIND", other)]
-    assert wrong["status"] == "fail"
-    assert wrong["detail"].startswith("answers PROPFIND with HTTP 4")
-    assert "Correct [carddav] url in the profile" in wrong["fix"]
-
-
-def test_a_main_website_without_the_redirect_fails(
-    front: Front, lab: Lab, service: Service
-) -> None:
-    from dataclasses import replace
-
-    from autoconfig.doctor.davchecks import dav_checks
-    from autoconfig.doctor.dnschecks import Resolver
-    from autoconfig.model import DavServer
-
-    provider = service.catalog.lookup(D)
-    url = f"https://dav.{D}:{lab.dav.port}/"
-    server = DavServer(url, f"dav.{D}", lab.dav.port, "/")
-    provider = replace(provider, caldav=server)
-    chosen = Options(
-        nameserver=lab.named.address,
-        port=front.caddy.https_port,
-        ca_file=front.caddy.root_certificate,
-    )
-    [redirect, _alive] = dav_checks(provider, D, Resolver.from_options(chosen), chosen)
-    assert redirect.status is Status.FAIL
-    assert redirect.detail == "HTTP 200, no redirect"
-    assert f"redir /.well-known/caldav {url} 301" in redirect.hint
-
-
-def test_the_help_site_the_signed_apple_profile_and_the_main_website_forwards(
-    journey: Journey,
-) -> None:
-    _status, rows, output = doctor_json(journey, *login_args(journey))
-    found = {(row["check"], row["target"]): row for row in rows}
-    apple = found[("Apple profile", f"autoconfig.{D}/mobileconfig")]
-    assert apple["status"] == "pass", output
-    assert apple["detail"].startswith(
-        f"signature verifies: CN=autoconfig.{D},O=Autoconfig test PKI, 3 certificates to a trusted root"
-    )
-    assert found[("help site", f"https://autoconfig.{D}/aide/")]["status"] == "pass"
-    forward = found[("HTTPS", f"{D}/autodiscover/autodiscover.xml")]
-    assert forward["status"] == "pass"
-
-
-def test_an_apple_profile_signed_by_an_unknown_ca_fails(journey: Journey) -> None:
-    roots = journey.tmp / "caddy-root-only.pem"
-    roots.write_bytes(journey.caddy.root_certificate.read_bytes())
-    _status, rows, _output = doctor_json(journey, "--ca-file", str(roots))
-    apple = next(row for row in rows if row["check"] == "Apple profile")
-    assert apple["status"] == "fail"
-    assert apple["detail"].startswith(
-        "signature refused: no trusted root for CN=Autoconfig Test Root CA"
-    )
-
-
-def test_an_apple_profile_close_to_expiry_fails(journey: Journey) -> None:
-    _status, rows, _output = doctor_json(journey, "--min-days", "45")
-    apple = next(row for row in rows if row["check"] == "Apple profile")
-    assert apple["status"] == "fail"
-    assert "(< 45)" in apple["detail"]
-    assert "renew the signing certificate" in apple["fix"]
-
-
-def test_a_help_site_url_that_does_not_answer_fails(journey: Journey, lab: Lab) -> None:
-    old = f'url = "https://autoconfig.{D}/aide/"'
-    text = profile_text(lab, **{old: f'url = "https://autoconfig.{D}/nulle-part/"'})
-    profiles = profiles_folder(journey.tmp, "help-elsewhere", text)
-    _status, rows, _output = doctor_json(journey, profiles=profiles)
-    row = next(row for row in rows if row["check"] == "help site")
-    assert row["status"] == "fail"
-    assert row["detail"] == "HTTP 404"
-    assert "help.url" in row["fix"]
-
-
-def test_the_password_typed_on_the_terminal_logs_in_and_is_never_echoed(journey: Journey) -> None:
-    password = PASSWORDS[PIERRE_LOGIN]
-    result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--profiles",
-            str(journey.profiles),
-            "--directory",
-            str(DEMO),
-            "--address",
-            "127.0.0.1",
-            "--nameserver",
-            journey.named.address,
-            "--port",
-            str(journey.caddy.https_port),
-            "--ca-file",
-            str(journey.bundle),
-            "--min-days",
-            "0",
-            "--login",
-            PIERRE,
-        ],
-        input=f"{password}\n",
-    )
-    assert result.exit_code == 0, result.output
-    assert f"PASS  IMAP login imap.{D}:" in result.output
-    assert f"logged in as {PIERRE_LOGIN} (PLAIN)" in result.output
-    assert password not in result.output
 
 
 def test_every_format_has_its_printer() -> None:
