@@ -219,3 +219,26 @@ def test_an_unsigned_zone_fails_dnssec(tmp_path: Path, service: Service) -> None
     assert row.status is Status.FAIL
     assert row.detail == "answered without the AD flag: not validated"
     assert "sign the zone" in row.hint
+
+
+def test_a_zone_file_answers_like_a_name_server(tmp_path: Path, service: Service) -> None:
+    from autoconfig.doctor.dnschecks import LookupFailed
+
+    provider = service.catalog.lookup("example.org")
+    zone = tmp_path / "example.org.zone"
+    zone.write_text(
+        printed("example.org")
+        + "imap.example.org. 60 IN CNAME mail.example.org.\n"
+        + "mail.example.org. 60 IN A 192.0.2.10\n"
+        + "smtp.example.org. 60 IN CNAME smtp.elsewhere.test.\n",
+        encoding="utf-8",
+    )
+    resolver = Resolver.from_options(Options(zone_file=zone), "example.org")
+    assert resolver.addresses("imap.example.org.") == ["192.0.2.10"]  # CNAME followed
+    assert resolver.lookup("nothing.example.org.", "A") == []
+    with pytest.raises(LookupFailed, match="outside the zone file"):
+        resolver.addresses("smtp.example.org.")
+    found = {check.name: check for check in dns_checks(provider, "example.org", resolver)}
+    assert found["DNS SRV _imaps._tcp.example.org."].status is Status.PASS
+    assert found["DNS A/AAAA imap.example.org."].detail == "192.0.2.10"
+    assert "outside the zone file" in found["DNS A/AAAA smtp.example.org."].detail
