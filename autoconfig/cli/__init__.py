@@ -246,6 +246,9 @@ def doctor(
     from autoconfig.doctor import people
     from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 
+    if options.prometheus is not None and not options.prometheus.parent.is_dir():
+        problem = "its folder does not exist (expected node_exporter's textfile folder)"
+        raise errors.ConfigError([errors.Problem("--prometheus", str(options.prometheus), problem)])
     if dnssec and options.zone_file is not None:
         problem = "a zone file is not validated: ask a validating resolver (--nameserver)"
         raise errors.ConfigError([errors.Problem("--dnssec", "", problem)])
@@ -275,7 +278,12 @@ def doctor(
     checks = found + diagnose(provider, name, options, credentials, account, dnssec)
     click.echo(PRINTERS[options.format](checks), nl=False)
     if options.prometheus is not None:
-        write_atomically(options.prometheus, prometheus(checks, name))
+        try:
+            write_atomically(options.prometheus, prometheus(checks, name))
+        except OSError as exc:
+            where = str(options.prometheus)
+            problem = f"cannot be written: {exc.strerror or exc}"
+            raise errors.ConfigError([errors.Problem("--prometheus", where, problem)]) from exc
     if failed(checks):
         raise click.exceptions.Exit(1)
 

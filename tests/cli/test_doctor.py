@@ -1,5 +1,6 @@
 """``autoconfig doctor``'s own options refuse bad input with a clear message and exit status,
-before any check runs (no network is touched: the errors come first)."""
+before any check runs. Every run is given a zone file, so that even a regression (a check that
+runs after all) asks no name server but loopback's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "password").write_text("secret-9\n", encoding="utf-8")
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
     (tmp_path / "zone").write_text(f"imap.{ACADEMIE}. 60 IN A 127.0.0.2\n", encoding="utf-8")
-    return {name: str(tmp_path / name) for name in ("password", "empty", "zone")}
+    paths = {name: str(tmp_path / name) for name in ("password", "empty", "zone")}
+    return paths | {"missing": str(tmp_path / "no-such-folder")}
 
 
 CASES = {
@@ -41,6 +43,11 @@ CASES = {
     ),
     "unknown-format": (["--format", "xml"], 2, "'xml' is not one of 'text', 'json'"),
     "missing-zone-file": (["--zone-file", "/nonexistent/zone"], 2, "does not exist"),
+    "prometheus-in-no-folder": (
+        ["--prometheus", "{missing}/doctor.prom"],
+        2,
+        "/doctor.prom: its folder does not exist",
+    ),
 }
 
 
@@ -50,7 +57,13 @@ def test_bad_doctor_options_are_clear_errors(
 ) -> None:
     args, status, message = CASES[name]
     result = runner(
-        "doctor", ACADEMIE, "--directory", str(DEMO), *(a.format(**files) for a in args)
+        "doctor",
+        ACADEMIE,
+        "--directory",
+        str(DEMO),
+        "--zone-file",
+        files["zone"],
+        *(a.format(**files) for a in args),
     )
     assert result.exit_code == status, result.output
     assert message in result.output
@@ -58,12 +71,13 @@ def test_bad_doctor_options_are_clear_errors(
     assert "secret-9" not in result.output
 
 
-def test_an_empty_password_typed_on_the_terminal_is_refused() -> None:
+def test_an_empty_password_typed_on_the_terminal_is_refused(files: dict[str, str]) -> None:
     from click.testing import CliRunner
 
     from autoconfig import cli
 
     args = ["doctor", ACADEMIE, "--directory", str(DEMO), "--login", f"pierre.dupont@{ACADEMIE}"]
+    args += ["--zone-file", files["zone"]]
     result = CliRunner().invoke(cli.cli, args, input="\n")
     assert result.exit_code == 2, result.output
     assert f"Password of pierre.dupont@{ACADEMIE}: " in result.output
@@ -79,6 +93,8 @@ def test_without_login_the_directory_is_not_opened(runner: Invoke, files: dict[s
     with_login = runner(
         "doctor",
         ACADEMIE,
+        "--zone-file",
+        files["zone"],
         "--directory",
         "/nonexistent/staff.csv",
         "--login",
