@@ -133,7 +133,7 @@ class Client:
     attempts: Callable[[str, Address | None], list[Attempt]]
     read: Callable[[bytes], Settings]
     otherwise: str
-    """The fix when the login it gets is not the person's."""
+    """The fix when the login it gets is not the person's (``{help}``: the help site's URL)."""
     without_login: str = ""
     """What it does when given no login (``""``: it uses the one it was given)."""
     needs_address: bool = False
@@ -141,7 +141,7 @@ class Client:
 
 TFA_HINT = (
     "Thunderbird for Android never sends the address: people scan the QR code of the setup page "
-    "(help site), which carries their own login"
+    "of the help site ({help}), which carries their own login"
 )
 LOOKUP_HINT = "the service did not find the person: is the address in the directory (--directory)?"
 
@@ -192,7 +192,7 @@ CLIENTS = (
         "KDE",
         lambda domain, _address: [Attempt(f"autoconfig.{domain}", AUTOCONFIG)],
         autoconfig_settings,
-        "KDE sends no address: the help site names the login to type",
+        "KDE sends no address: the help site ({help}) names the login to type",
     ),
 )
 
@@ -260,7 +260,8 @@ def replay_one(
     person = account.login if account is not None and account.login_known else None
     if person is None or uses == person:
         return Check("client", client.name, Status.PASS, said)
-    return Check("client", client.name, Status.WARN, f"{said}; not {person}", client.otherwise)
+    hint = client.otherwise.format(help=provider.help.url)
+    return Check("client", client.name, Status.WARN, f"{said}; not {person}", hint)
 
 
 def replay(

@@ -22,7 +22,7 @@ REPLAY = {
     "Thunderbird for Android": (
         "warn",
         f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
-        "QR code of the setup page",
+        f"QR code of the setup page of the help site (https://autoconfig.{D}/aide/)",
     ),
     "Outlook": (
         "pass",
@@ -34,7 +34,7 @@ REPLAY = {
     "KDE": (
         "warn",
         f"username pierre.dupont (%EMAILLOCALPART%) from {AUTOCONFIG_URL}; not {PIERRE_LOGIN}",
-        "help site names the login",
+        f"the help site (https://autoconfig.{D}/aide/) names the login",
     ),
 }
 
