@@ -100,12 +100,14 @@ def run_caddy(
     upstreams: Sequence[int],
     caddyfile: Path = CADDYFILE,
     *,
+    main_site: str = "",
     http_port: int | None = None,
     https_port: int | None = None,
 ) -> Iterator[Caddy]:
     """Caddy with the project's Caddyfile (or ``caddyfile``, one ``autoconfig caddyfile``
-    wrote), plus the main website of ``domain`` using the snippet, on the given ports of
-    127.0.0.1 (free ones by default)."""
+    wrote), plus the main website of ``domain`` using the snippet (and the ``main_site``
+    directives, e.g. the ``.well-known/caldav`` redirects), on the given ports of 127.0.0.1
+    (free ones by default)."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
@@ -113,6 +115,7 @@ def run_caddy(
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"
+        f"{main_site}"
         '\trespond "the main website" 200\n'
         "}\n",
         encoding="utf-8",

@@ -97,3 +97,100 @@ def run_named(folder: Path, zones: dict[str, str]) -> Iterator[NameServer]:
         yield server
     finally:
         stop(process)
+
+
+def sign_zone(folder: Path, origin: str, text: str) -> tuple[str, str]:
+    """``text`` signed with a new ECDSA P-256 key pair (KSK and ZSK, ``dnssec-keygen`` and
+    ``dnssec-signzone``): the signed zone text, and the ``trust-anchors`` statement of its KSK."""
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = []
+    for role in (["-f", "KSK"], []):
+        done = subprocess.run(
+            [
+                require("dnssec-keygen"),
+                "-q",
+                "-a",
+                "ECDSAP256SHA256",
+                *role,
+                "-K",
+                str(folder),
+                origin,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        keys.append(folder / f"{done.stdout.strip()}.key")
+    unsigned = folder / f"{origin}.unsigned"
+    unsigned.write_text(text + "".join(f"$INCLUDE {key}\n" for key in keys), encoding="utf-8")
+    signed = folder / f"{origin}.signed"
+    done = subprocess.run(
+        [
+            require("dnssec-signzone"),
+            "-q",
+            "-K",
+            str(folder),
+            "-d",
+            str(folder),  # its dsset- file, not in the current folder
+            "-o",
+            origin,
+            "-f",
+            str(signed),
+            str(unsigned),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    words = keys[0].read_text(encoding="utf-8").splitlines()[-1].split()
+    # "<name> [ttl] IN DNSKEY 257 3 13 <key>": the flags, protocol, algorithm and key.
+    at = words.index("DNSKEY")
+    flags, protocol, algorithm, *key = words[at + 1 :]
+    anchor = f'trust-anchors {{ "{origin}." static-key {flags} {protocol} {algorithm} "{"".join(key)}"; }};'
+    return signed.read_text(encoding="utf-8"), anchor
+
+
+@contextmanager
+def run_resolver(folder: Path, forwards: dict[str, int], anchors: str) -> Iterator[NameServer]:
+    """A validating recursive ``named`` on a free loopback port that asks 127.0.0.1:PORT for each
+    zone of ``forwards`` and validates with ``anchors`` (a ``trust-anchors`` statement) only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    statements = [
+        f'zone "{origin}" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {at}; }}; }};'
+        for origin, at in forwards.items()
+    ]
+    config = folder / "named.conf"
+    config.write_text(
+        "options {\n"
+        f'  directory "{folder}";\n'
+        f'  pid-file "{folder}/named.pid";\n'
+        f'  session-keyfile "{folder}/session.key";\n'
+        f'  managed-keys-directory "{folder}";\n'
+        f"  listen-on port {port} {{ 127.0.0.1; }};\n"
+        "  listen-on-v6 { none; };\n"
+        "  recursion yes;\n"
+        "  allow-recursion { 127.0.0.1; };\n"
+        "  dnssec-validation yes;\n"
+        "};\n"
+        f"controls {{ }};\n{anchors}\n" + "\n".join(statements) + "\n",
+        encoding="utf-8",
+    )
+    server = NameServer(port, folder / "named.log")
+    with server.log.open("wb") as sink:
+        process = subprocess.Popen(
+            [require("named"), "-g", "-n", "1", "-c", str(config)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        first = next(iter(forwards))
+        wait_until(
+            lambda: process.poll() is not None or server.answers(first), f"named on port {port}"
+        )
+        assert process.poll() is None, server.log.read_text(errors="replace")
+        yield server
+    finally:
+        stop(process)

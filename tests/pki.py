@@ -46,8 +46,10 @@ def issue(
     ca: bool,
     days: int = 30,
     start: datetime | None = None,
+    also: tuple[str, ...] = (),
 ) -> x509.Certificate:
-    """A certificate for ``key``, self-signed when ``issuer`` is ``None``."""
+    """A certificate for ``key``, self-signed when ``issuer`` is ``None``; a server certificate
+    names ``subject`` and the names ``also`` lists."""
     start = start or datetime.now(UTC) - timedelta(hours=1)
     issuer_name, issuer_key = (issuer[0].subject, issuer[1]) if issuer else (_name(subject), key)
     builder = (
@@ -77,7 +79,9 @@ def issue(
     if not ca:
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        ).add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        ).add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in (subject, *also)]), critical=False
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 

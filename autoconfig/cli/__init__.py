@@ -5,6 +5,7 @@ exit status in one place, :class:`Group`, which ``CliRunner.invoke`` sees like t
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -320,25 +321,68 @@ def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@profiles_option
+@settings_options
 @cname_option
 @address_option
 @dataclass_options(Options, "options")
+@click.option(
+    "--dnssec",
+    is_flag=True,
+    help="Also require every DNS answer to be validated (the AD flag of a validating resolver).",
+)
 @click.argument("domain")
 def doctor(
     settings: Settings,
     cname: str | None,
     addresses: tuple[str, ...],
     options: Options,
+    dnssec: bool,
     domain: str,
 ) -> None:
-    """Check the live DNS and HTTPS of DOMAIN against its profile; exit 1 on any failure."""
-    from autoconfig.doctor.report import diagnose, table
+    """Check the live DNS, HTTPS, calendar and mail servers of DOMAIN against its profile, and
+    what each client would configure; exit 1 on any failure. With --login, also log in as that
+    person (the password is never printed)."""
+    from autoconfig.doctor import people
+    from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 
+    if options.prometheus is not None and not options.prometheus.parent.is_dir():
+        problem = "its folder does not exist (expected node_exporter's textfile folder)"
+        raise errors.ConfigError([errors.Problem("--prometheus", str(options.prometheus), problem)])
+    if dnssec and options.zone_file is not None:
+        problem = "a zone file is not validated: ask a validating resolver (--nameserver)"
+        raise errors.ConfigError([errors.Problem("--dnssec", "", problem)])
+    if options.login is None:  # only --login asks the directory anything
+        settings = dataclasses.replace(settings, directory=None)
     with Service.load(settings) as service:
         [(provider, (name,))] = service.catalog.select(domain)
-    checks = diagnose(with_hosts(provider, cname, addresses), name, options)
-    click.echo(table(checks), nl=False)
+        provider = with_hosts(provider, cname, addresses)
+        found = []
+        credentials = account = None
+        if options.login is not None:
+            account = anyio.run(people.account_of, service, provider, name, options.login)
+            if options.password_file is not None:
+                password = people.read_password(options.password_file)
+            else:
+                password = click.prompt(
+                    f"Password of {options.login}",
+                    hide_input=True,
+                    err=True,
+                    default="",
+                    show_default=False,
+                )
+            if not password:
+                raise errors.ConfigError([errors.Problem("--login", "", "no password given")])
+            credentials = people.credentials(account, password)
+            found.append(people.login_check(account, name))
+    checks = found + diagnose(provider, name, options, credentials, account, dnssec)
+    click.echo(PRINTERS[options.format](checks), nl=False)
+    if options.prometheus is not None:
+        try:
+            write_atomically(options.prometheus, prometheus(checks, name))
+        except OSError as exc:
+            where = str(options.prometheus)
+            problem = f"cannot be written: {exc.strerror or exc}"
+            raise errors.ConfigError([errors.Problem("--prometheus", where, problem)]) from exc
     if failed(checks):
         raise click.exceptions.Exit(1)
 

@@ -2,7 +2,10 @@
 
 The DNS records ``autoconfig dns`` prints are looked up (:mod:`.dnschecks`); the HTTPS hosts are
 fetched, their certificates checked and the settings they serve compared with the profile
-(:mod:`.httpschecks`). Every check gives a :class:`Check` row: pass, warn or fail, what was found,
+(:mod:`.httpschecks`); the help site and the signed Apple profile (:mod:`.sitechecks`,
+:mod:`.cms`), calendar and contacts (:mod:`.davchecks`), what each client would configure
+(:mod:`.clients`) and the mail servers themselves (:mod:`.mailchecks`, with ``--login`` one real
+login: :mod:`.people`) follow; :mod:`.report` runs them all and prints them. Every check gives a :class:`Check` row: pass, warn or fail, what was found,
 and how to fix it. Every network step has a timeout, so the doctor never hangs.
 """
 
@@ -24,10 +27,32 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    name: str
+    """One result: which ``check`` (``DNS SRV``, ``TLS``, ``IMAP AUTH`` …) on which ``target`` (a
+    record name, a host, a URL), its status, what was found, and how to fix it (``hint``)."""
+
+    check: str
+    target: str
     status: Status
     detail: str
     hint: str = ""
+
+    @property
+    def name(self) -> str:
+        """The check and its target, as the table prints them."""
+        return f"{self.check} {self.target}"
+
+    def as_json(self) -> dict[str, str]:
+        """The row ``--format json`` prints."""
+        return {
+            "check": self.check,
+            "target": self.target,
+            "status": str(self.status),
+            "detail": self.detail,
+            "fix": self.hint,
+        }
+
+
+FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +82,7 @@ class Options(EnvSettings):
     ca_file: Path | None = setting(
         Spec(
             "AUTOCONFIG_DOCTOR_CA_FILE",
-            "Also trust this CA (PEM), e.g. Caddy's internal root in tests.",
+            "Also trust the CAs of this PEM file, e.g. Caddy's internal root in tests.",
             "--ca-file",
             Kind.PATH,
             show_default=False,
@@ -68,7 +93,7 @@ class Options(EnvSettings):
     timeout: float = setting(
         Spec(
             "AUTOCONFIG_DOCTOR_TIMEOUT",
-            "Seconds allowed to each DNS query and each HTTPS step.",
+            "Seconds allowed to each DNS query and each HTTPS, IMAP or SMTP step.",
             "--timeout",
             Kind.FLOAT,
             0.1,
@@ -86,6 +111,61 @@ class Options(EnvSettings):
             365,
         ),
         14,
+    )
+    zone_file: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_ZONE_FILE",
+            "Read the records from this zone file, asking no name server (before delegation).",
+            "--zone-file",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+            exists=True,
+        )
+    )
+    login: str | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_LOGIN",
+            "Also log in to IMAP and SMTP as ADDRESS, with the login the service hands out "
+            "(the password is asked for), and replay each client's set-up for ADDRESS.",
+            "--login",
+            metavar="ADDRESS",
+            show_default=False,
+        )
+    )
+    password_file: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_PASSWORD_FILE",
+            "Read the password of --login from this file's first line instead of the terminal.",
+            "--password-file",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+            exists=True,
+        )
+    )
+    format: str = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_FORMAT",
+            "Print a table (text) or one JSON array of checks (json).",
+            "--format",
+            Kind.CHOICE,
+            choices=FORMATS,
+        ),
+        "text",
+    )
+    prometheus: Path | None = setting(
+        Spec(
+            "AUTOCONFIG_DOCTOR_PROMETHEUS",
+            "Also write the results to FILE in Prometheus textfile format (replaced at once).",
+            "--prometheus",
+            Kind.PATH,
+            metavar="FILE",
+            show_default=False,
+            file=True,
+        )
     )
 
 

@@ -33,6 +33,7 @@ class Fetched:
     body: bytes
     certificate: dict[str, Any]
     content_encoding: str = ""
+    location: str = ""
 
 
 class FetchFailed(Exception):
@@ -83,37 +84,48 @@ def fetch(
     path: str,
     resolver: Resolver,
     options: Options,
+    body: bytes | None = None,
+    content_type: str = "text/xml; charset=utf-8",
+    method: str | None = None,
+    port: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> Fetched:
-    """GET ``https://host<path>`` on the address DNS gives for ``host`` (with ``headers`` besides
-    the User-Agent); FetchFailed with a hint."""
+    """GET ``https://host<path>`` (POST ``body`` when given, or ``method``) on the address DNS
+    gives for ``host``, on ``port`` (default: ``Options.port``); FetchFailed with a hint."""
+    port = options.port if port is None else port
     try:
         addresses = resolver.addresses(host)
     except LookupFailed as exc:
         raise FetchFailed(f"cannot resolve {host}: {exc}", "check --nameserver") from exc
     if not addresses:
         raise FetchFailed(f"{host} does not resolve", "publish its A/AAAA or CNAME record")
-    connection = PinnedHTTPSConnection(host, addresses[0], options.port, options)
+    connection = PinnedHTTPSConnection(host, addresses[0], port, options)
     try:
         connection.connect()
         assert isinstance(connection.sock, ssl.SSLSocket)
         certificate = connection.sock.getpeercert() or {}
-        connection.request("GET", path, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        sent = {"User-Agent": USER_AGENT, **(headers or {})}
+        if body is not None:
+            sent["Content-Type"] = content_type
+        verb = method or ("GET" if body is None else "POST")
+        connection.request(verb, path, body, sent)
         response = connection.getresponse()
-        body = response.read(MAX_BODY)
+        answer = response.read(MAX_BODY)
+        kind, location = response.getheader("Content-Type", ""), response.getheader("Location", "")
         return Fetched(
             response.status,
-            response.getheader("Content-Type", ""),
-            body,
+            kind,
+            answer,
             certificate,
-            response.getheader("Content-Encoding", ""),
+            content_encoding=response.getheader("Content-Encoding", ""),
+            location=location or "",
         )
     except ssl.SSLCertVerificationError as exc:
         raise FetchFailed(
             f"certificate refused: {exc.verify_message or exc}", _certificate_hint(exc, host)
         ) from exc
     except (OSError, http.client.HTTPException) as exc:
-        where = f"{addresses[0]} port {options.port}"
+        where = f"{addresses[0]} port {port}"
         raise FetchFailed(
             f"cannot fetch from {where}: {exc or type(exc).__name__}",
             f"is the HTTPS front (Caddy) running and reachable on {where}?",
@@ -123,14 +135,16 @@ def fetch(
 
 
 def certificate_check(host: str, fetched: Fetched, options: Options, now: float) -> Check:
-    label = f"TLS {host}"
+    label = ("TLS", host)
     expires = ssl.cert_time_to_seconds(str(fetched.certificate["notAfter"]))
     days = (expires - now) / 86400
     detail = f"valid for {host}, trusted chain, {days:.1f} days left"
     if days < options.min_days:
         hint = "renew it (Caddy renews by itself: look at its log for ACME errors)"
-        return Check(label, Status.FAIL, f"expires in {days:.1f} days (< {options.min_days})", hint)
-    return Check(label, Status.PASS, detail)
+        return Check(
+            *label, Status.FAIL, f"expires in {days:.1f} days (< {options.min_days})", hint
+        )
+    return Check(*label, Status.PASS, detail)
 
 
 def settings_of(body: bytes) -> dict[str, str]:
@@ -232,6 +246,7 @@ def targets(domain: str) -> list[Target]:
         Target(f"autoconfig.{domain}", "/mail/config-v1.1.xml", autoconfig_content),
         Target(f"autodiscover.{domain}", "/autodiscover/autodiscover.xml", autodiscover_content),
         Target(domain, "/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig_content, False),
+        Target(domain, "/autodiscover/autodiscover.xml", autodiscover_content, False),
     ]
 
 
@@ -286,6 +301,11 @@ def pacc_check(
     )
 
 
+def forward_hint(path: str) -> str:
+    prefix = "/.well-known/autoconfig/" if path.startswith("/.well-known/") else "/autodiscover/"
+    return f"forward {prefix} on the main website (deploy/main-site.caddy)"
+
+
 def https_checks(
     provider: Provider, domain: str, resolver: Resolver, options: Options
 ) -> list[Check]:
@@ -294,38 +314,38 @@ def https_checks(
     now = time.time()
     if provider.pacc:
         host = pacc.host(domain)
-        label = f"PACC {host}{pacc.PATH}"
+        label = ("PACC", f"{host}{pacc.PATH}")
         try:
-            fetched = fetch(host, pacc.PATH, resolver, options, {"Accept-Encoding": PACC_ENCODINGS})
+            fetched = fetch(
+                host, pacc.PATH, resolver, options, headers={"Accept-Encoding": PACC_ENCODINGS}
+            )
         except FetchFailed as exc:
-            checks.append(Check(label, Status.FAIL, exc.detail, exc.hint))
+            checks.append(Check(*label, Status.FAIL, exc.detail, exc.hint))
         else:
             certified.add(host)
             checks.append(certificate_check(host, fetched, options, now))
-            checks.append(Check(label, *pacc_check(provider, domain, fetched, resolver)))
+            status, detail, hint = pacc_check(provider, domain, fetched, resolver)
+            checks.append(Check(*label, status, detail, hint))
     for target in targets(domain):
-        label = f"HTTPS {target.host}{target.path}"
+        label = ("HTTPS", f"{target.host}{target.path}")
         try:
             fetched = fetch(target.host, target.path, resolver, options)
         except FetchFailed as exc:
             if target.required:
-                checks.append(Check(label, Status.FAIL, exc.detail, exc.hint))
+                checks.append(Check(*label, Status.FAIL, exc.detail, exc.hint))
             else:
-                hint = (
-                    "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
-                )
-                checks.append(Check(label, Status.WARN, exc.detail, hint))
+                checks.append(Check(*label, Status.WARN, exc.detail, forward_hint(target.path)))
             continue
         if target.host not in certified:
             certified.add(target.host)
             checks.append(certificate_check(target.host, fetched, options, now))
         if not target.required and fetched.status == 404:
-            hint = "forward /.well-known/autoconfig/ on the main website (deploy/main-site.caddy)"
-            checks.append(Check(label, Status.WARN, "404: not forwarded to the service", hint))
+            hint = forward_hint(target.path)
+            checks.append(Check(*label, Status.WARN, "404: not forwarded to the service", hint))
             continue
         problems = target.content(provider, fetched)
         if problems:
-            checks.append(Check(label, Status.FAIL, "; ".join(problems), CONTENT_HINT))
+            checks.append(Check(*label, Status.FAIL, "; ".join(problems), CONTENT_HINT))
         else:
-            checks.append(Check(label, Status.PASS, target.passed))
+            checks.append(Check(*label, Status.PASS, target.passed))
     return checks

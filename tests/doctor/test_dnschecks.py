@@ -79,6 +79,10 @@ MISTAKES: dict[str, tuple[Callable[[str], str], str, str, str]] = {
 }
 
 
+TARGETS = {"example.org": "imap IN A 192.0.2.10\nsmtp IN A 192.0.2.11\ndav IN AAAA 2001:db8::5"}
+"""The SRV targets' addresses (example.net's records point at example.org's hosts too)."""
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, NameServer]]:
     from contextlib import ExitStack
@@ -92,7 +96,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Name
     with ExitStack() as stack:
         yield {
             name: stack.enter_context(
-                run_named(tmp / name, {d: zone_text(d, text) for d, text in zones.items()})
+                run_named(
+                    tmp / name,
+                    {d: zone_text(d, text, TARGETS.get(d, "")) for d, text in zones.items()},
+                )
             )
             for name, zones in variants.items()
         }
@@ -111,6 +118,21 @@ def test_printed_zone_passes(servers: dict[str, NameServer], service: Service, d
     assert f"DNS SRV _pop3s._tcp.{domain}." in found
     assert f"DNS TXT _carddavs._tcp.{domain}." in found
     assert f"DNS AAAA autodiscover.{domain}." in found
+    assert found["DNS A/AAAA dav.example.org."].detail == "2001:db8::5"
+
+
+def test_an_srv_target_that_does_not_resolve_fails(tmp_path: Path, service: Service) -> None:
+    zone = zone_text("example.org", printed("example.org"), "smtp IN A 192.0.2.11")
+    with run_named(tmp_path / "targets", {"example.org": zone}) as server:
+        found = checks(service.catalog.lookup("example.org"), "example.org", server)
+    failing = {name: c for name, c in found.items() if c.status is Status.FAIL}
+    assert set(failing) == {"DNS A/AAAA imap.example.org.", "DNS A/AAAA dav.example.org."}
+    hint = failing["DNS A/AAAA imap.example.org."].hint
+    assert (
+        hint
+        == "publish the A/AAAA record of imap.example.org. (the target of _imaps._tcp.example.org. SRV)"
+    )
+    assert found["DNS A/AAAA smtp.example.org."].status is Status.PASS
 
 
 @pytest.mark.parametrize("name", MISTAKES)
@@ -153,3 +175,71 @@ def test_nameserver_refusing_the_zone_is_a_failure(tmp_path: Path, service: Serv
         found = checks(service.catalog.lookup("example.org"), "example.org", other)
     assert all(c.status is Status.FAIL for c in found.values())
     assert any("no answer" in c.detail for c in found.values())
+
+
+def dnssec_rows(provider: Provider, server: NameServer) -> dict[str, Check]:
+    from autoconfig.doctor.dnschecks import dnssec_checks
+
+    resolver = Resolver.from_options(Options(nameserver=server.address, timeout=5))
+    assert all(c.status is Status.PASS for c in dns_checks(provider, "example.org", resolver))
+    return {check.name: check for check in dnssec_checks(provider, "example.org", resolver)}
+
+
+def test_a_signed_zone_through_a_validating_resolver_passes_dnssec(
+    tmp_path: Path, service: Service
+) -> None:
+    from tests.dnsserver import run_resolver, sign_zone
+
+    provider = service.catalog.lookup("example.org")
+    text = zone_text("example.org", printed("example.org"), TARGETS["example.org"])
+    signed, anchor = sign_zone(tmp_path / "keys", "example.org", text)
+    with (
+        run_named(tmp_path / "signed", {"example.org": signed}) as primary,
+        run_resolver(tmp_path / "resolver", {"example.org": primary.port}, anchor) as resolver,
+    ):
+        validated = dnssec_rows(provider, resolver)
+        direct = dnssec_rows(provider, primary)  # an authoritative server validates nothing
+    assert validated
+    assert [c for c in validated.values() if c.status is not Status.PASS] == []
+    assert validated["DNSSEC SRV _imaps._tcp.example.org."].detail == "validated (AD flag)"
+    assert all(c.status is Status.FAIL for c in direct.values())
+    assert "validating resolver" in direct["DNSSEC SRV _imaps._tcp.example.org."].hint
+
+
+def test_an_unsigned_zone_fails_dnssec(tmp_path: Path, service: Service) -> None:
+    from tests.dnsserver import run_resolver
+
+    provider = service.catalog.lookup("example.org")
+    text = zone_text("example.org", printed("example.org"), TARGETS["example.org"])
+    with (
+        run_named(tmp_path / "unsigned", {"example.org": text}) as primary,
+        run_resolver(tmp_path / "resolver", {"example.org": primary.port}, "") as resolver,
+    ):
+        rows = dnssec_rows(provider, resolver)
+    row = rows["DNSSEC SRV _submissions._tcp.example.org."]
+    assert row.status is Status.FAIL
+    assert row.detail == "answered without the AD flag: not validated"
+    assert "sign the zone" in row.hint
+
+
+def test_a_zone_file_answers_like_a_name_server(tmp_path: Path, service: Service) -> None:
+    from autoconfig.doctor.dnschecks import LookupFailed
+
+    provider = service.catalog.lookup("example.org")
+    zone = tmp_path / "example.org.zone"
+    zone.write_text(
+        printed("example.org")
+        + "imap.example.org. 60 IN CNAME mail.example.org.\n"
+        + "mail.example.org. 60 IN A 192.0.2.10\n"
+        + "smtp.example.org. 60 IN CNAME smtp.elsewhere.test.\n",
+        encoding="utf-8",
+    )
+    resolver = Resolver.from_options(Options(zone_file=zone), "example.org")
+    assert resolver.addresses("imap.example.org.") == ["192.0.2.10"]  # CNAME followed
+    assert resolver.lookup("nothing.example.org.", "A") == []
+    with pytest.raises(LookupFailed, match="outside the zone file"):
+        resolver.addresses("smtp.example.org.")
+    found = {check.name: check for check in dns_checks(provider, "example.org", resolver)}
+    assert found["DNS SRV _imaps._tcp.example.org."].status is Status.PASS
+    assert found["DNS A/AAAA imap.example.org."].detail == "192.0.2.10"
+    assert "outside the zone file" in found["DNS A/AAAA smtp.example.org."].detail

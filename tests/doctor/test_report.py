@@ -15,16 +15,24 @@ from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.report import diagnose, table
 from autoconfig.service import Service
 from tests.caddy import FRONT_DOMAIN, Front
+from tests.conftest import PIERRE, PIERRE_LOGIN
 from tests.dnsserver import NameServer, run_named, zone_text
+from tests.doctor.conftest import (
+    PASSWORDS,
+    Journey,
+    Lab,
+    doctor_json,
+    keyed,
+    login_args,
+    printed_zone,
+    profile_text,
+    profiles_folder,
+)
 
 D = FRONT_DOMAIN
 APEX = "@ IN A 127.0.0.1"
-
-
-def printed_zone(domain: str, *options: str) -> str:
-    result = CliRunner().invoke(cli.cli, ["dns", domain, *options])
-    assert result.exit_code == 0, result.output
-    return result.output
+SERVERS = f"{APEX}\nimap IN A 127.0.0.2\nsmtp IN A 127.0.0.2"
+"""The main website, and the mail servers' addresses (the SRV targets)."""
 
 
 def without(fragment: str) -> Callable[[str], str]:
@@ -84,7 +92,7 @@ def nameservers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     variants = {"correct": correct} | {name: m.edit(correct) for name, m in MISTAKES.items()}
     with ExitStack() as stack:
         yield {
-            name: stack.enter_context(run_named(tmp / name, {D: zone_text(D, zone, APEX)}))
+            name: stack.enter_context(run_named(tmp / name, {D: zone_text(D, zone, SERVERS)}))
             for name, zone in variants.items()
         }
 
@@ -130,6 +138,12 @@ def with_hosts(service: Service) -> Service:
     return replace(service, catalog=type(service.catalog)([replace(provider, dns=hosts)]))
 
 
+def web(checks: list[Check]) -> list[Check]:
+    """The DNS and HTTPS checks: the project profile's mail servers are not on loopback (the
+    journey tests below check mail servers, against Dovecot)."""
+    return [check for check in checks if not check.check.startswith(("IMAP", "SMTP"))]
+
+
 def rows(checks: list[Check]) -> dict[str, Check]:
     return {check.name: check for check in checks}
 
@@ -138,8 +152,11 @@ def test_zone_from_autoconfig_dns_passes_every_check(
     front: Front, nameservers: dict[str, NameServer], service: Service
 ) -> None:
     provider = with_hosts(service).catalog.lookup(D)
-    checks = diagnose(provider, D, options(front, nameservers["correct"]))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    checks = web(diagnose(provider, D, options(front, nameservers["correct"])))
+    [unsigned] = [c for c in checks if c.status is not Status.PASS]
+    assert unsigned.name == f"Apple profile autoconfig.{D}/mobileconfig"
+    assert unsigned.status is Status.WARN
+    assert unsigned.detail == "not signed: devices show the profile as unverified"
     names = set(rows(checks))
     assert {
         f"DNS SRV _imaps._tcp.{D}.",
@@ -149,15 +166,6 @@ def test_zone_from_autoconfig_dns_passes_every_check(
     } <= names
     assert f"HTTPS autoconfig.{D}/mail/config-v1.1.xml" in names
     assert f"HTTPS autodiscover.{D}/autodiscover/autodiscover.xml" in names
-
-
-def test_doctor_command_exits_zero_and_prints_the_table(
-    front: Front, nameservers: dict[str, NameServer]
-) -> None:
-    result = run_doctor(front, nameservers["correct"])
-    assert result.exit_code == 0, result.output
-    assert f"PASS  DNS SRV _autodiscover._tcp.{D}." in result.output
-    assert "0 warnings, 0 failed" in result.output
 
 
 @pytest.mark.parametrize("name", MISTAKES)
@@ -245,13 +253,170 @@ def test_cname_hosts_pass_and_are_followed_to_the_front(
     assert f"autoconfig.{D}.         3600 IN CNAME front.{D}." in zone
     provider = service.catalog.lookup(D)
     provider = replace(provider, dns=replace(provider.dns, cname=f"front.{D}"))
-    extra = f"{APEX}\nfront IN A 127.0.0.1"
+    extra = f"{SERVERS}\nfront IN A 127.0.0.1"
     with run_named(tmp_path / "cname", {D: zone_text(D, zone, extra)}) as server:
-        checks = diagnose(provider, D, options(front, server))
+        checks = web(diagnose(provider, D, options(front, server)))
         wrong = replace(provider, dns=replace(provider.dns, cname=f"other.{D}"))
         mismatch = rows(diagnose(wrong, D, options(front, server)))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    # The session front signs no Apple profile: that warning only.
+    assert [c.check for c in checks if c.status is not Status.PASS] == ["Apple profile"]
     assert rows(checks)[f"DNS CNAME autodiscover.{D}."].detail == f"front.{D}."
     row = mismatch[f"DNS CNAME autoconfig.{D}."]
     assert row.status is Status.FAIL
     assert f"publish: autoconfig.{D}. 3600 IN CNAME other.{D}." in row.hint
+
+
+def test_the_whole_journey_passes_in_json_and_logs_in_with_the_directory_id(
+    journey: Journey, lab: Lab
+) -> None:
+    status, rows, output = doctor_json(journey, *login_args(journey))
+    assert status == 0, output
+    assert rows
+    assert all(set(row) == {"check", "target", "status", "detail", "fix"} for row in rows)
+    not_passed = {row["target"] for row in rows if row["status"] != "pass"}
+    assert not_passed == {"Thunderbird for Android", "KDE"}  # warnings: they send no address
+    mail = keyed(rows)
+    for kind in ("IMAP", "SMTP"):
+        for step in ("DNS", "connect", "TLS", "AUTH", "login"):
+            assert mail[f"{kind} {step}"]["status"] == "pass"
+        assert mail[f"{kind} login"]["detail"] == f"logged in as {PIERRE_LOGIN} (PLAIN)"
+    assert mail["IMAP TLS"]["target"] == f"imap.{D}:{lab.dovecot.imaps}"
+    login = next(row for row in rows if row["check"] == "login")
+    assert login["detail"].startswith(f"the service hands out {PIERRE_LOGIN} for {PIERRE}")
+    assert PASSWORDS[PIERRE_LOGIN] not in output
+
+
+def test_the_table_is_the_default_and_counts_every_check(journey: Journey) -> None:
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "doctor",
+            D,
+            "--profiles",
+            str(journey.profiles),
+            "--address",
+            "127.0.0.1",
+            "--nameserver",
+            journey.named.address,
+            "--port",
+            str(journey.caddy.https_port),
+            "--ca-file",
+            str(journey.bundle),
+            "--min-days",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"PASS  SMTP AUTH smtp.{D}:" in result.output
+    assert "0 warnings, 0 failed" in result.output
+
+
+JOURNEY_MISTAKES: dict[str, tuple[dict[str, str], str, str]] = {
+    # name: (profile lines replaced, failing check, words of its fix)
+    "wrong-port": ({"port = 4": "port = 1"}, "SMTP connect", "the profile says port 1"),
+    "starttls-missing": (
+        {f'host = "imap.{D}"': f'host = "plain.{D}"', 'security = "tls"': 'security = "starttls"'},
+        "IMAP TLS",
+        "ssl = yes",
+    ),
+    "certificate-for-another-name": (
+        {f'host = "smtp.{D}"': f'host = "other.{D}"'},
+        "SMTP TLS",
+        f"does not name other.{D}",
+    ),
+    "expired-certificate": (
+        {f'host = "imap.{D}"': f'host = "expired.{D}"'},
+        "IMAP TLS",
+        "renew it",
+    ),
+    "auth-mechanism-missing": (
+        {'auth = "password"': 'auth = "password-encrypted"'},
+        "IMAP AUTH",
+        "auth_mechanisms = cram-md5",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", [*JOURNEY_MISTAKES, "wrong-password"])
+def test_each_mail_mistake_fails_in_json_with_a_fix(journey: Journey, lab: Lab, name: str) -> None:
+    profiles = None
+    password = PASSWORDS[PIERRE_LOGIN]
+    if name == "wrong-password":
+        password, check, fix = "not-his-password", "IMAP login", "check the password"
+    else:
+        changes, check, fix = JOURNEY_MISTAKES[name]
+        if name == "wrong-port":  # the submissions port: its first digit, then 1
+            port = str(lab.dovecot.submissions)
+            changes = {f"port = {port}": f"port = 1{port[1:]}"}
+            fix = f"the profile says port 1{port[1:]}"
+        if name == "starttls-missing":
+            changes = {**changes, f"port = {lab.dovecot.imaps}": f"port = {lab.plain.imap}"}
+        profiles = profiles_folder(journey.tmp, name, profile_text(lab, **changes))
+    status, rows, output = doctor_json(journey, *login_args(journey, password), profiles=profiles)
+    assert status == 1, output
+    row = keyed(rows)[check]
+    assert row["status"] == "fail", row
+    assert fix in row["fix"], row
+    assert password not in output
+
+
+def test_the_zone_file_is_checked_without_any_name_server(journey: Journey) -> None:
+    good = journey.tmp / "good.zone"
+    good.write_text(journey.zone, encoding="utf-8")
+    status, rows, output = doctor_json(journey, where=("--zone-file", str(good)))
+    assert status == 0, output
+    assert any(row["check"] == "DNS SRV" for row in rows)
+    broken = journey.tmp / "broken.zone"
+    assert f" imap.{D}." in journey.zone
+    broken.write_text(journey.zone.replace(f" imap.{D}.", f" mail.{D}."), encoding="utf-8")
+    status, rows, output = doctor_json(journey, where=("--zone-file", str(broken)))
+    assert status == 1, output
+    row = next(row for row in rows if row["target"] == f"_imaps._tcp.{D}.")
+    assert row["status"] == "fail"
+    assert row["detail"] == f"points at mail.{D}. instead of imap.{D}."
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("this is not a zone\n", "--zone-file"), (f"imap.{D}. IN A 300.1.1.1\n", "--zone-file")],
+)
+def test_an_unreadable_zone_file_is_a_clear_error(
+    journey: Journey, text: str, message: str
+) -> None:
+    path = journey.tmp / "bad.zone"
+    path.write_text(text, encoding="utf-8")
+    status, _rows, output = doctor_json(journey, where=("--zone-file", str(path)))
+    assert status == 2, output
+    assert f"error: {message}: {path}:" in output
+    assert "Traceback" not in output
+
+
+def test_the_prometheus_textfile_has_one_status_per_check(journey: Journey) -> None:
+    target = journey.tmp / "doctor.prom"
+    status, rows, output = doctor_json(journey, *login_args(journey), "--prometheus", str(target))
+    assert status == 0, output
+    text = target.read_text(encoding="utf-8")
+    assert f'autoconfig_doctor_checks{{domain="{D}",status="fail"}} 0' in text
+    passed = sum(row["status"] == "pass" for row in rows)
+    assert f'autoconfig_doctor_checks{{domain="{D}",status="pass"}} {passed}' in text
+    line = f'autoconfig_doctor_check_status{{domain="{D}",check="IMAP login",target="imap.{D}:'
+    assert line in text
+    assert PIERRE not in text
+    assert PIERRE_LOGIN not in text
+
+
+def test_every_format_has_its_printer() -> None:
+    from autoconfig.doctor import FORMATS
+    from autoconfig.doctor.report import PRINTERS
+
+    assert tuple(PRINTERS) == FORMATS
+
+
+def test_prometheus_labels_are_escaped() -> None:
+    from autoconfig.doctor.report import prometheus
+
+    check = Check("HTTPS", 'a"b\\c', Status.FAIL, "secret detail", "fix")
+    text = prometheus([check], D, now=1.0)
+    assert 'target="a\\"b\\\\c"} 2' in text
+    assert "secret detail" not in text
+    assert text.endswith(f'autoconfig_doctor_last_run_timestamp_seconds{{domain="{D}"}} 1\n')

@@ -1,0 +1,105 @@
+"""``autoconfig doctor``'s own options refuse bad input with a clear message and exit status,
+before any check runs. Every run is given a zone file, so that even a regression (a check that
+runs after all) asks no name server but loopback's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ACADEMIE, DEMO, Invoke
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "password").write_text("secret-9\n", encoding="utf-8")
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    (tmp_path / "zone").write_text(f"imap.{ACADEMIE}. 60 IN A 127.0.0.2\n", encoding="utf-8")
+    paths = {name: str(tmp_path / name) for name in ("password", "empty", "zone")}
+    return paths | {"missing": str(tmp_path / "no-such-folder")}
+
+
+CASES = {
+    "malformed-login": (
+        ["--login", "not-an-address", "--password-file", "{password}"],
+        4,
+        "error:",
+    ),
+    "login-of-another-domain": (
+        ["--login", "jean@example.org", "--password-file", "{password}"],
+        2,
+        f"is not an address of {ACADEMIE}",
+    ),
+    "empty-password-file": (
+        ["--login", f"pierre.dupont@{ACADEMIE}", "--password-file", "{empty}"],
+        2,
+        "its first line is empty",
+    ),
+    "dnssec-with-a-zone-file": (
+        ["--zone-file", "{zone}", "--dnssec"],
+        2,
+        "a zone file is not validated",
+    ),
+    "unknown-format": (["--format", "xml"], 2, "'xml' is not one of 'text', 'json'"),
+    "missing-zone-file": (["--zone-file", "/nonexistent/zone"], 2, "does not exist"),
+    "prometheus-in-no-folder": (
+        ["--prometheus", "{missing}/doctor.prom"],
+        2,
+        "/doctor.prom: its folder does not exist",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_doctor_options_are_clear_errors(
+    runner: Invoke, files: dict[str, str], name: str
+) -> None:
+    args, status, message = CASES[name]
+    result = runner(
+        "doctor",
+        ACADEMIE,
+        "--directory",
+        str(DEMO),
+        "--zone-file",
+        files["zone"],
+        *(a.format(**files) for a in args),
+    )
+    assert result.exit_code == status, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert "secret-9" not in result.output
+
+
+def test_an_empty_password_typed_on_the_terminal_is_refused(files: dict[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from autoconfig import cli
+
+    args = ["doctor", ACADEMIE, "--directory", str(DEMO), "--login", f"pierre.dupont@{ACADEMIE}"]
+    args += ["--zone-file", files["zone"]]
+    result = CliRunner().invoke(cli.cli, args, input="\n")
+    assert result.exit_code == 2, result.output
+    assert f"Password of pierre.dupont@{ACADEMIE}: " in result.output
+    assert "error: --login: no password given" in result.output
+
+
+def test_without_login_the_directory_is_not_opened(runner: Invoke, files: dict[str, str]) -> None:
+    result = runner(
+        "doctor", ACADEMIE, "--directory", "/nonexistent/staff.csv", "--zone-file", files["zone"]
+    )
+    assert result.exit_code == 1, result.output  # checks failed (nothing runs), no exit 3
+    assert "staff.csv" not in result.output
+    with_login = runner(
+        "doctor",
+        ACADEMIE,
+        "--zone-file",
+        files["zone"],
+        "--directory",
+        "/nonexistent/staff.csv",
+        "--login",
+        f"pierre.dupont@{ACADEMIE}",
+        "--password-file",
+        files["password"],
+    )
+    assert with_login.exit_code == 3, with_login.output
