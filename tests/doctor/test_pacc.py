@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from autoconfig import cli
-from autoconfig.doctor import Options, Status
+from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.httpschecks import Fetched, pacc_check
 from autoconfig.doctor.report import diagnose
 from autoconfig.formats import pacc
@@ -107,6 +107,18 @@ def options(deployment: Deployment, zone: str) -> Options:
     )
 
 
+JOURNEY = ("help site", "Apple profile", "DAV well-known", "CALDAV PROPFIND", "CARDDAV PROPFIND")
+"""Checks of the rest of the journey: this deployment has no mail or DAV servers, and the test
+profile's help URL is only there to make the PACC document long."""
+
+
+def front(checks: list[Check]) -> list[Check]:
+    """The checks of the DNS records and the HTTPS front (PACC included), without those of the
+    mail and DAV servers the profile names and of the rest of the journey."""
+    servers = ("imap.", "smtp.", "dav.", "https://dav.")
+    return [c for c in checks if c.check not in JOURNEY and not c.target.startswith(servers)]
+
+
 def with_front(provider: Provider) -> Provider:
     return replace(provider, dns=replace(provider.dns, addresses=("127.0.0.1",)))
 
@@ -135,7 +147,7 @@ def test_doctor_passes_when_dns_vouches_for_the_served_bytes(
     deployment: Deployment, example: Provider
 ) -> None:
     checks = diagnose(example, D, options(deployment, "printed"))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    assert [c for c in front(checks) if c.status is not Status.PASS] == []
     rows = {c.name: c for c in checks}
     row = rows[f"PACC {HOST}{pacc.PATH}"]
     assert "SHA-256 of the served bytes is in" in row.detail
@@ -147,7 +159,7 @@ def test_doctor_accepts_an_old_digest_beside_the_right_one(
     deployment: Deployment, example: Provider
 ) -> None:
     checks = diagnose(example, D, options(deployment, "both-digests"))
-    assert [c for c in checks if c.status is not Status.PASS] == []
+    assert [c for c in front(checks) if c.status is not Status.PASS] == []
 
 
 def test_doctor_fails_on_a_digest_of_other_bytes(deployment: Deployment, example: Provider) -> None:
@@ -180,7 +192,9 @@ def test_doctor_command_prints_the_pacc_row(deployment: Deployment, tmp_path: Pa
             *("--profiles", str(folder)),
         ],
     )
-    assert result.exit_code == 0, result.output
+    # exit 1: the mail and DAV servers the profile names do not exist here (see front())
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
     assert f"PASS  PACC {HOST}{pacc.PATH}" in result.output
 
 
