@@ -116,7 +116,7 @@ def _normalise_domain(text: str) -> str:
             domain = idna.encode(text, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
             raise AddressError(
-                f"domain {text!r} is not a valid internationalised name: {exc}"
+                f"domain {text!r} is not a valid internationalised name (IDNA 2008, UTS #46)"
             ) from exc
     if len(domain) > MAX_DOMAIN:
         raise AddressError(

@@ -145,8 +145,6 @@ SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 """The names of SQLite directory files (``--directory`` reads any other file as CSV or refuses it)."""
 
 CHUNK = 1 << 20
-MAX_SHOWN = 30
-"""The header cells, and the characters of each, that a problem quotes at most."""
 
 
 _UNDEFINED_IN_1252 = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
@@ -236,6 +234,9 @@ class Columns:
     email: int
     login: int
     name: int | None
+    width: int
+    """How many cells the header row has: a row with more, not empty, had a separator inside a
+    value, and every cell after it moved one column to the right."""
 
     @classmethod
     def of(cls, header: list[str], path: Path) -> Columns:
@@ -244,16 +245,13 @@ class Columns:
         names = [cell.strip().casefold() for cell in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
-            # A first line holding an address is a person's row, not a header: not shown.
-            found = (
-                "a row of data, not column names"
-                if any("@" in name for name in names)
-                else ", ".join(name[:MAX_SHOWN] for name in names[:MAX_SHOWN]) or "nothing"
-            )
+            # The cells are not quoted: a first line that is a person's row, not a header, would
+            # put their address, login or name in the log.
+            found = f"{len(names)} cell(s)" if any(names) else "nothing"
             raise DirectoryError(
                 f"{path}: the header row lacks the column(s) {', '.join(missing)} "
-                f"(expected at least: {', '.join(REQUIRED_COLUMNS)}, separated by , or ;; "
-                f"found: {found})"
+                f"(expected a first line naming the columns, at least "
+                f"{', '.join(REQUIRED_COLUMNS)}, separated by , or ;; found: {found})"
             )
         twice = [
             f"{column} (columns {', '.join(str(i + 1) for i, n in enumerate(names) if n == column)})"
@@ -269,6 +267,7 @@ class Columns:
             names.index("email"),
             names.index("login"),
             names.index("name") if "name" in names else None,
+            len(names),
         )
 
 
@@ -378,6 +377,13 @@ def _row(
 
     def problem(index: int, column: str, reason: str) -> None:
         problems.append(f"line {line}, column {index + 1} ({column}): {_without_values(reason)}")
+
+    if any(cell.strip() for cell in row[columns.width :]):
+        problems.append(
+            f"line {line}: {len(row)} cells, the header has {columns.width} (a separator inside "
+            "a value moves the cells after it: put that value in double quotes)"
+        )
+        return None
 
     try:
         key = parse(_cell(row, columns.email)).key
