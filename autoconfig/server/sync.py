@@ -4,7 +4,15 @@ Each worker looks at the file every ``--directory-watch-interval`` seconds; when
 the one loaded and has stayed the same since the previous look (:class:`~autoconfig.usernames.
 watch.Watch`), the worker loads it aside, in a thread, checking all of it as at start (every row
 of a CSV, SQLite's ``quick_check``), then swaps it in (:meth:`.Reloader.replace_directory`): a
-request sees the old directory or the new one, never a mix, and never a file caught half-written.
+request sees the old directory or the new one, never a mix.
+
+A file being written in place can look finished to two looks (a writer pausing longer than the
+interval); so that such a file never hands anyone a login cut short, a watched CSV file must end
+with a line break (a row cut in the middle of a login does not), and a replacement listing fewer
+than half the people of the loaded one (a file cut short, an empty export) is refused too: a
+``SIGHUP`` loads it if it is meant. Files replaced in one step (written aside, then renamed, as
+``directory import`` does) never meet these rules.
+
 A file that fails is logged once, by its problems (line and column, never a value), and the
 loaded directory keeps serving until a valid one replaces it. The profiles and the signing files
 are left as they are: they change with ``SIGHUP`` only.
@@ -23,14 +31,17 @@ from pathlib import Path
 import anyio.to_thread
 from starlette.applications import Starlette
 
-from autoconfig.errors import AutoconfigError
+from autoconfig.errors import AutoconfigError, DirectoryError
 from autoconfig.server.reload import Reloader, reload_on_hangup
 from autoconfig.settings import Settings
 from autoconfig.usernames import Directory, open_directory
-from autoconfig.usernames.table import SqliteDirectory
+from autoconfig.usernames.table import SqliteDirectory, TableDirectory
 from autoconfig.usernames.watch import Action, FileState, FromFile, Watch
 
 log = logging.getLogger("autoconfig.sync")
+
+KEPT_AT_LEAST = 0.5
+"""The share of the loaded directory's people a replacement must list to be swapped in."""
 
 
 def source_of(directory: Directory | None) -> tuple[Path, FileState] | None:
@@ -46,10 +57,46 @@ def load(settings: Settings) -> Directory:
     try:
         if isinstance(directory, SqliteDirectory):
             directory.verify()
+        elif isinstance(directory, TableDirectory):
+            _ends_with_a_line_break(Path(settings.directory))
     except BaseException:
         directory.close()
         raise
     return directory
+
+
+def _ends_with_a_line_break(path: Path) -> None:
+    """:class:`DirectoryError` unless the CSV file's last byte ends a line: one whose last row
+    stops short may be caught while being written, its last login cut."""
+    with path.open("rb") as handle:
+        if handle.seek(0, os.SEEK_END) == 0:
+            return
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) in (b"\n", b"\r"):
+            return
+    raise DirectoryError(
+        f"{path}: does not end with a line break: caught while being written? (expected a file "
+        "replaced in one step, ending with a line break; SIGHUP loads it as it is)"
+    )
+
+
+def size_of(directory: Directory) -> int | None:
+    """How many people a directory file lists (``None`` for other directories)."""
+    return directory.size if isinstance(directory, (TableDirectory, SqliteDirectory)) else None
+
+
+def _kept_enough(current: Directory | None, fresh: Directory) -> str | None:
+    """Why ``fresh`` lists too few people to replace ``current``, or ``None``."""
+    before = size_of(current) if current is not None else None
+    after = size_of(fresh)
+    if before is None or after is None or before == 0:
+        return None
+    if after > 0 and after >= before * KEPT_AT_LEAST:
+        return None
+    return (
+        f"it lists {after} people, the loaded one {before} (a file cut short, or an empty "
+        "export? SIGHUP loads it if it is meant)"
+    )
 
 
 async def watch_directory(reloader: Reloader, interval: float) -> None:
@@ -98,6 +145,16 @@ async def swap(reloader: Reloader, path: Path, state: FileState, watch: Watch) -
     read = source_of(fresh)
     if read is None or read[1] != state or FileState.of(path) != state:
         fresh.close()  # replaced again while it was read: wait for it to settle once more
+        return False
+    if shrunk := _kept_enough(reloader.app.state.service.directory, fresh):
+        fresh.close()
+        watch.refused(state)
+        log.error(
+            "worker %d: directory file changed but refused, the loaded one keeps serving: %s",
+            os.getpid(),
+            shrunk,
+        )
+        reloader.refused((shrunk,))
         return False
     await reloader.replace_directory(fresh)
     log.info("worker %d: directory file changed: now serving %s", os.getpid(), fresh.description)

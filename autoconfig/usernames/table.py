@@ -109,6 +109,11 @@ class TableDirectory:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def size(self) -> int:
+        """How many people the table lists."""
+        return len(self._entries)
+
     def lookup(self, address: Address) -> Entry | None:
         packed = self._entries.get(address.key)
         return _unpack(packed) if packed is not None else None
@@ -428,6 +433,8 @@ class SqliteDirectory:
                 f"{path}: is not a directory database "
                 f"(expected a table directory(email, login, name)): {exc}"
             ) from exc
+        self.size: int = count
+        """How many people the file lists."""
         self._lock = threading.Lock()
         self._digests = "digests" in tables
         without = "" if self._digests else "; no MD5 index: import it again to answer Evolution"

@@ -190,6 +190,59 @@ def test_swap_refuses_a_bad_file_by_line_and_column_only(
     assert watch.poll(FileState(0, 0, 0, 0), state).value == "keep"  # not tried again
 
 
+CUT = "jean.cut@ac-aix-marseille.fr,jcut2"
+"""A last row as a writer pausing mid-row leaves it: ``jcut2``'s file, seen when ``jcut`` is
+written; served, Jean would get another login (``jcut``, someone else's)."""
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            DEMO.read_text(encoding="utf-8") + CUT[:-1],
+            "does not end with a line break: caught while being written?",
+        ),
+        ("email,login,name\n", "it lists 0 people, the loaded one 5"),
+        (
+            "\n".join(DEMO.read_text(encoding="utf-8").splitlines()[:3]) + "\n",
+            "it lists 2 people, the loaded one 5",
+        ),
+    ],
+    ids=["cut-mid-row", "empty-export", "cut-short"],
+)
+def test_swap_refuses_a_file_that_may_be_half_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, text: str, problem: str
+) -> None:
+    """A file written in place may look settled to two looks: a last row without its line
+    break, or a file listing fewer than half the people, is not swapped in."""
+    before, directory = csv_service(tmp_path)
+    app = create_app(before)
+    directory.write_text(text, encoding="utf-8")  # in place, as a careless export does
+    state = FileState.of(directory)
+    assert state is not None
+    with caplog.at_level(logging.INFO, logger="autoconfig.sync"):
+        assert asyncio.run(swap(Reloader(app), directory, state, Watch())) is False
+    assert app.state.service is before
+    assert problem in caplog.text
+    assert app.state.health.reload_failed
+    no_personal_data(caplog.text)
+
+
+def test_swap_takes_a_file_that_ends_with_its_last_row(tmp_path: Path) -> None:
+    """The same rows, finished: ``jcut2``, and no one else's login."""
+    before, directory = csv_service(tmp_path)
+    app = create_app(before)
+    directory.write_text(DEMO.read_text(encoding="utf-8") + CUT + "\r\n", encoding="utf-8")
+    state = FileState.of(directory)
+    assert state is not None
+    assert asyncio.run(swap(Reloader(app), directory, state, Watch())) is True
+    after: Service = app.state.service
+    assert after.directory is not None
+    entry = after.directory.lookup(parse("jean.cut@ac-aix-marseille.fr"))
+    assert entry is not None
+    assert entry.login == "jcut2"
+
+
 def test_swap_leaves_a_file_replaced_again_meanwhile_for_the_next_poll(tmp_path: Path) -> None:
     before, directory = csv_service(tmp_path)
     app = create_app(before)
