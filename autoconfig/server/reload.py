@@ -56,6 +56,7 @@ class Reloader:
                     )
                 self.refused(tuple(str(p) for p in problems))
                 return False
+            fresh.lookups.take_limit(current.lookups)
             fresh.lookups.prime()
             self.app.state.service = fresh
             self._done()
@@ -75,6 +76,7 @@ class Reloader:
         async with self._lock:
             current: Service = self.app.state.service
             fresh = replace(current, directory=directory)
+            fresh.lookups.take_limit(current.lookups)
             fresh.lookups.prime()
             self.app.state.service = fresh
             self._done()

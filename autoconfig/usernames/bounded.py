@@ -124,6 +124,8 @@ class Lookups:
         self.cache = LookupCache(settings.hit_ttl, settings.miss_ttl, clock=clock)
         self.limit: RateLimit
         folder = settings.rate_limit_dir or settings.shared_dir
+        self._limit_kind = (settings.rate_limit, settings.rate_limit_exempt, folder)
+        self._owns_limit = True
         if folder is not None and settings.rate_limit:
             self.limit = SharedRateLimit(
                 settings.rate_limit,
@@ -358,8 +360,19 @@ class Lookups:
             return str(exc) if isinstance(exc, DirectoryError) else type(exc).__name__
         return None
 
-    def close(self) -> None:
+    def take_limit(self, previous: Lookups) -> None:
+        """Go on counting with ``previous``'s per-client limit, when both count alike: a reload
+        or a replaced directory file must not give every client a fresh allowance (the shared
+        file of several workers keeps its counts anyway; one worker's table would start empty)."""
+        if previous._limit_kind != self._limit_kind or previous.limit is self.limit:
+            return
         self.limit.close()
+        self.limit = previous.limit
+        previous._owns_limit = False  # closing the previous lookups leaves it to this one
+
+    def close(self) -> None:
+        if self._owns_limit:
+            self.limit.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

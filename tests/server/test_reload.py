@@ -52,6 +52,39 @@ def test_reload_swaps_in_the_new_profiles(tmp_path: Path) -> None:
     assert imap_host(app.state.service) == NEW_HOST
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own-table", "shared-file"])
+@pytest.mark.parametrize("how", ["sighup", "replaced-directory"])
+def test_a_reload_keeps_counting_each_clients_people(
+    tmp_path: Path, how: str, shared: bool
+) -> None:
+    """An enumerator at its limit stays there across a reload or a directory swap (with one
+    worker and no shared folder, the limit's table lived in the service that was replaced)."""
+    from autoconfig.server.sync import load
+    from autoconfig.settings import LookupSettings
+
+    folder = tmp_path / "limit" if shared else None
+    if folder is not None:
+        folder.mkdir()
+    lookup = LookupSettings(rate_limit=2, rate_limit_dir=folder)
+    settings = Settings(copy_profiles(tmp_path), str(DEMO), lookup=lookup)
+    before = Service.load(settings)
+    app = create_app(before)
+    assert before.lookups.limit.admit("203.0.113.9", "a@ac-aix-marseille.fr")
+    assert before.lookups.limit.admit("203.0.113.9", "b@ac-aix-marseille.fr")
+    reloader = Reloader(app)
+    if how == "sighup":
+        assert asyncio.run(reloader.reload()) is True
+    else:
+        asyncio.run(reloader.replace_directory(load(settings)))
+    after: Service = app.state.service
+    assert after is not before
+    assert not after.lookups.limit.admit("203.0.113.9", "c@ac-aix-marseille.fr")
+    assert after.lookups.limit.admit("198.51.100.7", "c@ac-aix-marseille.fr")
+    before.close()  # the replaced service retires: the limit it handed on stays open
+    assert not after.lookups.limit.admit("203.0.113.9", "d@ac-aix-marseille.fr")
+    after.close()
+
+
 def test_reload_refuses_a_broken_profile_and_keeps_the_old_one(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
