@@ -77,10 +77,14 @@ class LdapUrl:
         )
 
     def search_filter(self, address: Address) -> str:
-        """The filter for ``address``, every value escaped (RFC 4515)."""
+        """The filter for ``address``, every value escaped (RFC 4515). The values come from its
+        canonical key, the very string the cache and the per-client limit use: what the
+        directory is asked is all the key stands for, so no spelling can fill another's key."""
+        key = address.key
+        local = key.rpartition("@")[0]
         values = {
-            "{email}": escape_filter_value(str(address)),
-            "{local}": escape_filter_value(address.local),
+            "{email}": escape_filter_value(key),
+            "{local}": escape_filter_value(local),
             "{domain}": escape_filter_value(address.domain),
         }
         return _PLACEHOLDER_RE.sub(lambda m: values[m.group(0)], self.filter)

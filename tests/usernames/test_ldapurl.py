@@ -128,3 +128,11 @@ def test_domain_placeholder() -> None:
 )
 def test_is_ldap_url(spec: str, expected: bool) -> None:
     assert is_ldap_url(spec) is expected
+
+
+def test_filter_gets_the_canonical_key_the_cache_and_the_limit_use() -> None:
+    url = parse_url("ldap://h/dc=fr?uid?sub?(%26(mail={email})(uid={local})(o={domain}))")
+    address = parse("Pierre.Dupont@AC-Aix-Marseille.FR")
+    assert url.search_filter(address) == (
+        f"(&(mail={address.key})(uid=pierre.dupont)(o=ac-aix-marseille.fr))"
+    )
