@@ -225,6 +225,7 @@ class SqliteDirectory:
                 f"{path}: is not a directory database "
                 f"(expected a table directory(email, login, name)): {exc}"
             ) from exc
+        check_sqlite_rows(self._db, path)
         self._lock = threading.Lock()
         self._digests = "digests" in tables
         without = "" if self._digests else "; no MD5 index: import it again to answer Evolution"
@@ -242,7 +243,7 @@ class SqliteDirectory:
                 ).fetchone()
             except sqlite3.Error as exc:
                 raise DirectoryError(f"SQLite lookup failed: {exc}") from exc
-        return Entry(row[0], row[1] or None) if row else None
+        return _sqlite_entry(row[0], row[1]) if row else None
 
     def lookup_digest(self, digest: bytes, domain: str) -> tuple[Address, Entry] | None:
         if not self._digests:
@@ -258,10 +259,76 @@ class SqliteDirectory:
                 raise DirectoryError(f"SQLite lookup failed: {exc}") from exc
         if row is None or not _in_domain(row[0], domain):
             return None
-        return parse(row[0]), Entry(row[1], row[2] or None)
+        return parse(row[0]), _sqlite_entry(row[1], row[2])
 
     def close(self) -> None:
         self._db.close()
+
+
+def check_sqlite_rows(db: sqlite3.Connection, path: Path) -> None:
+    """:class:`DirectoryError` listing the bad rows of a SQLite directory, as :func:`read_csv` does
+    for a CSV file: an email that is not a normalised address key (as ``directory import`` writes
+    it) or that appears twice, a login or name that is not text (integer, binary, NULL login) or
+    that the CSV would refuse (empty, control characters). Rows are named by their position, not
+    by their address: the message may reach the log."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        rows = db.execute("SELECT email, login, name FROM directory")
+        for number, (email, login, name) in enumerate(rows, start=1):
+            reason = _sqlite_row(email, login, name)
+            if reason is None and email in seen:
+                reason = f"email already appears on row {seen[email]}"
+            if reason is not None:
+                problems.append(f"row {number}: {reason}")
+            elif isinstance(email, str):
+                seen[email] = number
+    except sqlite3.Error as exc:
+        raise DirectoryError(f"{path}: the table directory cannot be read: {exc}") from exc
+    if problems:
+        shown = problems[:MAX_REPORTED]
+        more = (
+            f"\n… and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        )
+        raise DirectoryError(
+            f"{path}: {len(problems)} bad row(s) in the table directory:\n"
+            + "\n".join(shown)
+            + more
+        )
+
+
+def _sqlite_row(email: object, login: object, name: object) -> str | None:
+    """Why one row of a SQLite directory is unusable, or ``None``."""
+    if not isinstance(email, str):
+        return f"email is {_sql_type(email)} (expected text)"
+    try:
+        key = parse(email).key
+    except AddressError as exc:
+        return f"email: {exc}"
+    if key != email:
+        return (
+            "email is not in normal form (expected it as `autoconfig directory import` writes it)"
+        )
+    if not isinstance(login, str):
+        return f"login is {_sql_type(login)} (expected text)"
+    if name is not None and not isinstance(name, str):
+        return f"name is {_sql_type(name)} (expected text or NULL)"
+    return check_login(login) or (check_name(name) if name else None)
+
+
+def _sql_type(value: object) -> str:
+    if value is None:
+        return "NULL"
+    return {int: "an integer", float: "a real number", bytes: "binary"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _sqlite_entry(login: object, name: object) -> Entry:
+    """The entry of a row read at lookup (checked at load; DirectoryError if it changed since)."""
+    if not isinstance(login, str) or not (name is None or isinstance(name, str)):
+        raise DirectoryError("SQLite lookup found a row that is not text")
+    return Entry(login, name or None)
 
 
 def write_sqlite(csv_path: Path, target: Path) -> int:

@@ -179,3 +179,54 @@ def test_digest_index_of_the_tables(tmp_path: Path, kind: str) -> None:
         assert directory.lookup_digest(bytes(16), "ac-aix-marseille.fr") is None
     finally:
         directory.close()
+
+
+def hand_made_sqlite(path: Path, *rows: tuple[object, object, object]) -> Path:
+    """A SQLite directory as someone might write it by hand: untyped columns (values keep their
+    type), no primary key."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE directory (email, login, name)")
+    db.executemany("INSERT INTO directory VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    return path
+
+
+GOOD_ROW = ("pierre.dupont@ac-aix-marseille.fr", "pdupont", "Pierre Dupont")
+BAD_SQLITE_ROWS = [
+    (("marie.martin@ac-aix-marseille.fr", 1234, None), "login is an integer"),
+    (("marie.martin@ac-aix-marseille.fr", None, None), "login is NULL"),
+    (("marie.martin@ac-aix-marseille.fr", b"mm", None), "login is binary"),
+    (("marie.martin@ac-aix-marseille.fr", "", None), "login is empty"),
+    (("marie.martin@ac-aix-marseille.fr", "mm\x1b[2J", None), "control characters"),
+    (("marie.martin@ac-aix-marseille.fr", "m martin", None), "spaces"),
+    (("marie.martin@ac-aix-marseille.fr", "mmartin3", 42), "name is an integer"),
+    (("marie.martin@ac-aix-marseille.fr", "mmartin3", "Marie\nMartin"), "control characters"),
+    ((None, "mmartin3", None), "email is NULL"),
+    ((7, "mmartin3", None), "email is an integer"),
+    (("not-an-address", "mmartin3", None), "email: address has 0 '@'"),
+    (("Marie.Martin@AC-Aix-Marseille.FR", "mmartin3", None), "not in normal form"),
+    (("pierre.dupont@ac-aix-marseille.fr", "other", None), "already appears on row 1"),
+]
+
+
+@pytest.mark.parametrize(("row", "reason"), BAD_SQLITE_ROWS)
+def test_sqlite_rows_are_checked_when_opened(
+    tmp_path: Path, row: tuple[object, object, object], reason: str
+) -> None:
+    path = hand_made_sqlite(tmp_path / "staff.sqlite", GOOD_ROW, row)
+    with pytest.raises(DirectoryError, match=f"1 bad row.*\nrow 2: .*{reason}") as error:
+        open_directory(str(path))
+    assert "marie" not in str(error.value).casefold()  # rows named by position, not address
+
+
+def test_sqlite_hand_made_but_valid_is_read(tmp_path: Path) -> None:
+    path = hand_made_sqlite(tmp_path / "staff.sqlite", GOOD_ROW, ("a@ac-aix-marseille.fr", "a", ""))
+    directory = open_directory(str(path))
+    try:
+        assert directory.lookup(parse("Pierre.Dupont@ac-aix-marseille.fr")) == Entry(
+            "pdupont", "Pierre Dupont"
+        )
+        assert directory.lookup(parse("a@ac-aix-marseille.fr")) == Entry("a")
+    finally:
+        directory.close()
