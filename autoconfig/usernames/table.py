@@ -24,6 +24,7 @@ from pathlib import Path
 
 from autoconfig.address import Address, parse
 from autoconfig.errors import AddressError, DirectoryError
+from autoconfig.files import NOT_REGULAR, open_regular
 from autoconfig.usernames.entry import Entry, check_login, check_name
 
 REQUIRED_COLUMNS = ("email", "login")
@@ -122,7 +123,7 @@ def read_csv(path: Path) -> Iterator[tuple[str, Entry]]:
     problems: list[str] = []
     seen: dict[str, int] = {}
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = open_regular(path, "r", encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     with handle:
@@ -174,7 +175,7 @@ def check_csv_header(path: Path) -> None:
     """Check, without reading the rows, that ``path`` is a readable CSV directory with the
     required columns (the rows are checked when the directory is loaded)."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = open_regular(path, "r", encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     with handle:
@@ -213,7 +214,9 @@ class SqliteDirectory:
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise DirectoryError(f"{path}: no such SQLite file")
+            raise DirectoryError(
+                f"{path}: {NOT_REGULAR}" if path.exists() else f"{path}: no such SQLite file"
+            )
         try:
             self._db = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
