@@ -51,8 +51,7 @@ INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"
 """Controls, format characters (bidi controls, zero-width characters), unassigned code points and
 noncharacters, private use, surrogates, and the line, paragraph and space separators."""
 _IGNORABLE_RE = re.compile(
-    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
-    "\U000e0100-\U000e01ef]"
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
 )
 """The Default_Ignorable_Code_Points outside :data:`INVISIBLE_CATEGORIES` (Unicode's
 DerivedCoreProperties): fillers, the combining grapheme joiner and the variation selectors."""

@@ -48,6 +48,12 @@ class Reloader:
                     log.error("reload refused, the previous profiles keep serving: %s", problem)
                 self.app.state.metrics.reloads.labels("refused").inc()
                 return False
+            except Exception:
+                # A bug, not a bad file: said at once (a task's exception would otherwise only
+                # surface, if ever, as "Task exception was never retrieved"), and nothing changes.
+                log.exception("reload failed, the previous profiles keep serving")
+                self.app.state.metrics.reloads.labels("refused").inc()
+                return False
             fresh.lookups.prime()
             self.app.state.service = fresh
             self.app.state.metrics.reloads.labels("done").inc()

@@ -102,7 +102,11 @@ def is_ldap_url(spec: str) -> bool:
 def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
     """Parse and check an LDAP URL; raise :class:`ConfigError` listing everything wrong with it."""
     problems: list[str] = []
-    parts = urlsplit(spec)
+    try:
+        parts = urlsplit(spec)
+    except ValueError as exc:  # an unclosed '[' of an IPv6 address
+        problem = f"{_redacted_text(spec)}: {exc} (expected e.g. ldap://[::1]:389/dc=example)"
+        raise ConfigError([Problem(key, "", problem)]) from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         problems.append(f"scheme {parts.scheme!r} (expected ldap or ldaps)")
@@ -136,6 +140,15 @@ def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
     return LdapUrl(
         scheme, host, port, base, login_attribute, name_attribute, scope, search_filter, start_tls
     )
+
+
+def _redacted_text(spec: str) -> str:
+    """``spec`` with whatever sits between ``://`` and an ``@`` masked (for a URL that does not
+    even split)."""
+    head, sep, rest = spec.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{head}://***@{rest.split('@', 1)[1]}"
+    return spec
 
 
 def _redacted(spec: str) -> str:

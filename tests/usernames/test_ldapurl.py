@@ -65,6 +65,8 @@ BAD = [
     ("ldaps://h/dc=fr????!StartTLS", "already TLS"),
     ("ldap://h/dc=fr#x", "fragment"),
     ("ldap://h/dc=fr?a?b?c?d?e", "too many"),
+    ("ldap://[::1/dc=fr", "Invalid IPv6 URL"),
+    ("ldap://admin:hunter2@[::1/dc=fr", "Invalid IPv6 URL"),
 ]
 
 
