@@ -129,13 +129,27 @@ def _split(text: str) -> tuple[str, str]:
 def _refuse_invisible(text: str) -> None:
     """AddressError naming the first character of ``text`` nobody can see or no one may use."""
     for char in text:
-        if not char.isascii() and (
-            unicodedata.category(char) in INVISIBLE_CATEGORIES or _IGNORABLE_RE.match(char)
-        ):
+        if _invisible(char):
             raise AddressError(
                 f"address contains {_describe(char)}, an invisible, reserved or format character "
                 "(bidi controls, zero-width characters and noncharacters are refused)"
             )
+
+
+def visible(text: str) -> str:
+    """``text`` with each character an address may not hold because nobody can see it (controls,
+    bidi and zero-width characters, noncharacters) shown as U+FFFD: typed text echoed back (the
+    setup form) then shows where the problem is, and cannot reorder or hide what surrounds it."""
+    return "".join(
+        "\ufffd" if _invisible(char) or (char.isascii() and not char.isprintable()) else char
+        for char in text
+    )
+
+
+def _invisible(char: str) -> bool:
+    return not char.isascii() and (
+        unicodedata.category(char) in INVISIBLE_CATEGORIES or _IGNORABLE_RE.match(char) is not None
+    )
 
 
 def _unicode_local(local: str) -> str:

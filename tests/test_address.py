@@ -132,3 +132,9 @@ def test_is_hostname(name: str, expected: bool) -> None:
 
 def test_normalise_domain_strips_trailing_dot_and_case() -> None:
     assert normalise_domain("AUTOCONFIG.Example.ORG.") == "autoconfig.example.org"
+
+
+def test_visible_marks_what_nobody_can_see() -> None:
+    from autoconfig.address import visible
+
+    assert visible("a\u202eb\u200bc\uffff\x07d é") == "a\ufffdb\ufffdc\ufffd\ufffdd é"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -72,11 +73,17 @@ def note_answer(request: Request, answer: Answer) -> None:
         record_of(request).domain = answer.provider.id
 
 
-def loggable(path: str) -> str:
-    """``path`` as logged: segments holding an address (``/autodiscover/autodiscover.json/v1.0/
-    <address>``) replaced, at most 200 characters, non-ASCII escaped."""
-    hidden = "/".join("<address>" if "@" in part else part for part in path.split("/"))
-    return hidden[:200].encode("unicode_escape").decode("ascii")
+def loggable(path: str, params: Mapping[str, object] | None = None) -> str:
+    """``path`` as logged: a path parameter holding an address (``/autodiscover/autodiscover.json/
+    v1.0/<address>``, also when it spans several segments) replaced; any other path with an '@'
+    (no route knows where its address starts) not shown at all; at most 200 characters, non-ASCII
+    escaped."""
+    for value in (params or {}).values():
+        if isinstance(value, str) and "@" in value:
+            path = path.replace(value, "<address>")
+    if "@" in path:
+        path = "<a path holding an address>"
+    return path[:200].encode("unicode_escape").decode("ascii")
 
 
 def log_request(scope: Scope, entry: RequestRecord, status: int, seconds: float) -> None:
@@ -84,7 +91,7 @@ def log_request(scope: Scope, entry: RequestRecord, status: int, seconds: float)
     log.info(
         "method=%s path=%s endpoint=%s domain=%s login=%s directory=%s status=%d duration_ms=%.1f",
         scope.get("method", "-"),
-        loggable(scope.get("path", "")),
+        loggable(scope.get("path", ""), scope.get("path_params")),
         entry.endpoint,
         entry.domain,
         entry.login,
