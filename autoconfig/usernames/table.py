@@ -1,10 +1,12 @@
 """The table backend: login IDs from a CSV file (loaded into memory) or a SQLite file (read-only).
 
 CSV: a header row naming the columns ``email`` and ``login``, and optionally ``name`` (the person's
-display name); other columns are ignored. Addresses are normalised like every other address, so the
-keys are case-folded with an IDNA domain. SQLite: a table ``directory(email, login, name)`` with the
-same normalised keys, and a table ``digests(md5, email)``, as written by :func:`write_sqlite`
-(``autoconfig directory import``).
+display name); other columns are ignored. Addresses are normalised like every other address: the
+keys are their canonical form (:attr:`~autoconfig.address.Address.key`: ASCII letters lower-cased,
+an IDNA domain), the one the cache, the limit and LDAP use, so no other spelling maps onto an
+entry. SQLite: a table ``directory(email, login, name)`` with the same normalised keys, and a
+table ``digests(md5, email)``, as written by :func:`write_sqlite` (``autoconfig directory
+import``); every row is checked when the file is opened (:func:`check_sqlite_rows`).
 
 Both also find a person by the MD5 of their address (:func:`address_digest`), which Evolution sends
 instead of the address: the CSV table builds that index when it loads, the import writes it. The
@@ -37,8 +39,7 @@ SEPARATOR = "\t"
 
 def address_digest(key: str) -> bytes:
     """The MD5 of an address key as Evolution computes it: of the address with its ASCII letters
-    lower-cased. For an ASCII address that is its key; for one with non-ASCII letters it matches
-    when they were typed as the key has them (lower case)."""
+    lower-cased, which is exactly the key."""
     return hashlib.md5(key.encode(), usedforsecurity=False).digest()
 
 
