@@ -20,6 +20,7 @@ service settings.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +36,7 @@ PLACEHOLDERS = ("{email}", "{local}", "{domain}")
 
 _ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+")
 _PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
+_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _SPECIAL = {"\\": r"\5c", "*": r"\2a", "(": r"\28", ")": r"\29", "\x00": r"\00"}
 _SPECIAL_RE = re.compile(r"[\\*()\x00]")
 
@@ -121,6 +123,10 @@ def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
         problems.append("the port is not a number from 1 to 65535")
     if not host:
         problems.append("no host (expected ldap://host:port/base-dn?…)")
+    elif not _HOST_RE.fullmatch(host) and not _is_ip(host):
+        problems.append(
+            f"host {host!r} is not a host name or an IP address (expected e.g. ldap.example.org)"
+        )
     base = unquote(parts.path.removeprefix("/"))
     if not base:
         problems.append("no base DN (expected e.g. ldap://host/ou=people,dc=example,dc=org)")
@@ -140,6 +146,14 @@ def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
     return LdapUrl(
         scheme, host, port, base, login_attribute, name_attribute, scope, search_filter, start_tls
     )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _redacted_text(spec: str) -> str:

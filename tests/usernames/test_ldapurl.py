@@ -66,6 +66,9 @@ BAD = [
     ("ldap://h/dc=fr#x", "fragment"),
     ("ldap://h/dc=fr?a?b?c?d?e", "too many"),
     ("ldap://[::1/dc=fr", "Invalid IPv6 URL"),
+    ("ldap://h\u00e9/dc=fr", "host 'hé' is not a host name"),
+    ("ldap://h\udcff/dc=fr", "is not a host name"),
+    ("ldap://h_1/dc=fr", "is not a host name"),
     ("ldap://admin:hunter2@[::1/dc=fr", "Invalid IPv6 URL"),
 ]
 
