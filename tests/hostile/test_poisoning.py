@@ -9,14 +9,18 @@ request for ``ſophie.bernard@…`` cached a miss under Sophie's key and she got
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from autoconfig.address import Address, parse
 from autoconfig.service import Service
 from autoconfig.settings import LookupSettings, Settings
+from autoconfig.usernames.bounded import Lookups
+from autoconfig.usernames.ldap import open_ldap
 from autoconfig.usernames.table import write_sqlite
 from autoconfig.web import create_app
 from tests import clientrules
@@ -110,3 +114,26 @@ def test_the_tables_do_not_map_another_spelling_onto_her_entry(
 ) -> None:
     assert login_of(table, attack) in (None, GENERIC)
     assert login_of(table, SOPHIE) == "sbernard12"
+
+
+@pytest.mark.parametrize(
+    ("victim", "local"),
+    [(SOPHIE, "\u017fophie.bernard"), (KEVIN, "\u212aevin.kirk"), (SOPHIE, "SOPHIE.BERNARD")],
+)
+def test_past_the_parser_too_a_spelling_only_ever_fills_its_own_key(
+    slapd_with_victims: Slapd, victim: str, local: str
+) -> None:
+    """The key alone closes the hole, whatever the parser lets through: an Address built
+    directly (as no request can) is asked of LDAP as its key, and cached under that key only."""
+    settings = LookupSettings(ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, rate_limit=0)
+    directory = open_ldap(slapd_with_victims.url, settings)
+    lookups = Lookups(directory, settings)
+    try:
+        attack = Address(local, ACADEMIE)
+        asyncio.run(lookups.find(attack))
+        found = asyncio.run(lookups.find(parse(victim)))
+        assert found.entry is not None
+        assert found.entry.login == next(p.uid for p in PEOPLE if p.mail == victim)
+    finally:
+        lookups.close()
+        directory.close()
