@@ -55,6 +55,7 @@ class Target:
 
     app: App
     sent: set[str] = field(default_factory=set)
+    kinds: set[tuple[int, str]] = field(default_factory=set)
     read: int = 0
 
     def new_log(self) -> str:
@@ -75,6 +76,10 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     assert "Traceback" not in log
     assert not re.search(r"status=5\d\d", log)
     assert [a for a in fuzzed.sent if a in log] == []
+    # The draws reach the answers themselves, not only the refusals.
+    assert {(200, "text/xml"), (200, PLIST), (200, "text/html"), (400, "text/plain")} <= {
+        (status, kind.split(";")[0]) for status, kind in fuzzed.kinds
+    }, fuzzed.kinds
 
 
 # What is drawn.
@@ -225,6 +230,7 @@ def exchange(
 def check(target: Target, sent: list[str], answer: tuple[int, str, bytes]) -> None:
     """Every invariant, for one answer and what the log said since the last one."""
     status, content_type, content = answer
+    target.kinds.add((status, content_type))
     assert status < 500, (status, content[:300])
     kind = content_type.split(";")[0].strip().lower()
     textual = kind.startswith("text/") or kind == "application/json" or kind.endswith("xml")
