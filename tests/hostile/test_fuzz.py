@@ -44,7 +44,12 @@ FUZZ = settings(
 )
 TIMEOUT = 10.0
 PLIST = "application/x-apple-aspen-config"
-NONCHARACTER = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")
+NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+"""The 66 noncharacters of Unicode (U+FDD0..U+FDEF and the last two code points of every plane)."""
 LOGINS = set(DEMO_STAFF.values())
 LOCALS = sorted(DEMO_STAFF)
 
