@@ -4,11 +4,26 @@ The domain is case-folded and IDNA-encoded (UTS #46), so ``Prenom.Nom@AC-Aix-Mar
 address written with a Unicode domain find their provider. Limits follow RFC 5321 §4.5.3.1: 64 octets
 for the local part, 255 for the domain (253 in practice, without the trailing dot), 254 for the path.
 Anything else is refused with an :class:`~autoconfig.errors.AddressError` that says why.
+
+Non-ASCII local parts (RFC 6531/6532) are put in NFC. Characters nobody can see or that stand for
+another one are refused (IDNA 2008 and the PRECIS identifier class, RFC 8264, refuse them too):
+controls and format characters (bidi overrides, zero-width spaces and joiners, every
+Default_Ignorable_Code_Point), unassigned code points and noncharacters (``U+FFFF``), surrogates,
+private use, spaces other than ASCII, and other ways of writing a character (compatibility and
+singleton forms: ``ſ`` for ``s``, the Kelvin sign for ``K``, fullwidth letters, ligatures).
+
+:attr:`Address.key` is the one canonical form of an address: the local part with its ASCII letters
+lower-cased and nothing else changed, and the A-label domain. It is what LDAP's ``mail`` attribute
+compares (caseIgnoreIA5Match: ASCII letters without case), and it is the one string the cache, the
+per-client limit, the tables and the LDAP filter all use: two spellings share a key only when the
+directory is asked the very same thing for both, so an odd spelling can never leave an answer
+under someone else's key.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +45,16 @@ _CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\x9f\ufffd]")
 # The common case, checked in one pass: an ASCII dot-atom before the '@', LDH labels after it.
 _ATOM = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"
 _SIMPLE_RE = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@([A-Za-z0-9.-]+)")
+_ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"})
+"""Controls, format characters (bidi controls, zero-width characters), unassigned code points and
+noncharacters, private use, surrogates, and the line, paragraph and space separators."""
+_IGNORABLE_RE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+"""The Default_Ignorable_Code_Points outside :data:`INVISIBLE_CATEGORIES` (Unicode's
+DerivedCoreProperties): fillers, the combining grapheme joiner and the variation selectors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +66,9 @@ class Address:
 
     @property
     def key(self) -> str:
-        """The case-folded form used to look the address up in a directory."""
-        return f"{self.local.casefold()}@{self.domain}"
+        """The canonical form (see the module): ASCII letters lower-cased, nothing else changed.
+        The directory, the cache and the per-client limit all use it, and only it."""
+        return f"{self.local.translate(_ASCII_UPPER)}@{self.domain}"
 
     def __str__(self) -> str:
         return f"{self.local}@{self.domain}"
@@ -60,6 +86,8 @@ def parse(text: str) -> Address:
         local, domain_text = simple.groups()
     else:
         local, domain_text = _split(text)
+        if not local.isascii():
+            local = _unicode_local(local)
     if len(local.encode()) > MAX_LOCAL:
         raise AddressError(
             f"the part before the '@' is {len(local.encode())} bytes long (expected at most {MAX_LOCAL})"
@@ -76,6 +104,8 @@ def _split(text: str) -> tuple[str, str]:
         raise AddressError("address is empty (expected name@domain)")
     if _CONTROL_RE.search(text):
         raise AddressError("address contains spaces, control characters or invalid bytes")
+    if not text.isascii():
+        _refuse_invisible(text)
     if text.count("@") != 1:
         raise AddressError(
             f"address has {text.count('@')} '@' signs (expected exactly one, as in name@domain)"
@@ -94,6 +124,50 @@ def _split(text: str) -> tuple[str, str]:
             "(expected letters, digits, dots and !#$%&'*+-/=?^_`{|}~)"
         )
     return local, domain_text
+
+
+def _refuse_invisible(text: str) -> None:
+    """AddressError naming the first character of ``text`` nobody can see or no one may use."""
+    for char in text:
+        if _invisible(char):
+            raise AddressError(
+                f"address contains {_describe(char)}, an invisible, reserved or format character "
+                "(bidi controls, zero-width characters and noncharacters are refused)"
+            )
+
+
+def visible(text: str) -> str:
+    """``text`` with each character an address may not hold because nobody can see it (controls,
+    bidi and zero-width characters, noncharacters) shown as U+FFFD: typed text echoed back (the
+    setup form) then shows where the problem is, and cannot reorder or hide what surrounds it."""
+    return "".join(
+        "\ufffd" if _invisible(char) or (char.isascii() and not char.isprintable()) else char
+        for char in text
+    )
+
+
+def _invisible(char: str) -> bool:
+    return not char.isascii() and (
+        unicodedata.category(char) in INVISIBLE_CATEGORIES or _IGNORABLE_RE.match(char) is not None
+    )
+
+
+def _unicode_local(local: str) -> str:
+    """A non-ASCII local part in NFC, or AddressError when it holds another way of writing a
+    character (``ſ`` for ``s``, the Kelvin sign for ``K``, a fullwidth letter): such a spelling
+    would be a second address for someone, or pass for theirs."""
+    for char in local:
+        plain = unicodedata.normalize("NFKC", char)
+        if not char.isascii() and plain != char:
+            raise AddressError(
+                f"the part before the '@' contains {_describe(char)}, another way of writing "
+                f"{plain!r} (expected the plain character)"
+            )
+    return unicodedata.normalize("NFC", local)
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
 
 
 def normalise_domain(text: str) -> str:

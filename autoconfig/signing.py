@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from autoconfig.errors import ConfigError, Problem
+from autoconfig.files import read_regular
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class Material:
 
 def _read(path: Path, option: str, problems: list[Problem]) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except OSError as exc:
         problems.append(Problem(str(path), "", f"cannot be read ({option}): {exc.strerror}"))
         return None

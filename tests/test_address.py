@@ -15,6 +15,8 @@ SPELLINGS = [
     ("prenom.nom@école.example", "prenom.nom", "xn--cole-9oa.example"),
     ("prenom.nom@ÉCOLE.example", "prenom.nom", "xn--cole-9oa.example"),
     ("x@xn--cole-9oa.example", "x", "xn--cole-9oa.example"),
+    # RFC 6532 §3.1: a decomposed é is put in NFC, the form every other spelling of it has.
+    ("gae\u0308lle@example.org", "gaëlle", "example.org"),
 ]
 
 
@@ -29,6 +31,21 @@ def test_key_is_casefolded_and_same_for_every_spelling() -> None:
         for t in ("Pierre.Dupont@AC-AIX-MARSEILLE.FR", "pierre.dupont@ac-aix-marseille.fr")
     }
     assert keys == {"pierre.dupont@ac-aix-marseille.fr"}
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        # What LDAP's mail matching (caseIgnoreIA5Match) compares: ASCII letters without case,
+        # every other character as it is. Unicode case folding would give "ss", "é", "i̇".
+        ("Straße@X.fr", "straße@x.fr"),
+        ("Élodie.Dupont@x.fr", "Élodie.dupont@x.fr"),
+        ("İlker@x.fr", "İlker@x.fr"),
+        ("e\u0301lodie@x.fr", "élodie@x.fr"),
+    ],
+)
+def test_key_lowers_ascii_letters_only(text: str, key: str) -> None:
+    assert parse(text).key == key
 
 
 JUNK = [
@@ -56,6 +73,33 @@ JUNK = [
     ("a@" + ".".join(["abcdefghij"] * 25) + ".fr", "characters long"),
     ("x" * (MAX_INPUT + 1), "characters long"),
     ("x" * 10_000 + "@ac-aix-marseille.fr", "characters long"),
+    # Invisible, reserved and format characters (IDNA 2008, RFC 6531, Default_Ignorable).
+    ("pierre\u202e.dupont@ac-aix-marseille.fr", "U\\+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("pierre\u2066.dupont@ac-aix-marseille.fr", "U\\+2066"),
+    ("pierre\u200b.dupont@ac-aix-marseille.fr", "U\\+200B ZERO WIDTH SPACE"),
+    ("pierre\u200d.dupont@ac-aix-marseille.fr", "U\\+200D"),
+    ("pierre\u00ad.dupont@ac-aix-marseille.fr", "U\\+00AD SOFT HYPHEN"),
+    ("\ufeffpierre.dupont@ac-aix-marseille.fr", "U\\+FEFF"),
+    ("pierre\u2060.dupont@ac-aix-marseille.fr", "U\\+2060 WORD JOINER"),
+    ("pierre\u034f.dupont@ac-aix-marseille.fr", "U\\+034F"),
+    ("pierre\ufe0f.dupont@ac-aix-marseille.fr", "U\\+FE0F"),
+    ("pierre\u3164.dupont@ac-aix-marseille.fr", "U\\+3164"),
+    ("pierre\U000e0041.dupont@ac-aix-marseille.fr", "U\\+E0041"),
+    ("pierre\uffff@ac-aix-marseille.fr", "U\\+FFFF"),
+    ("pierre\ufdd0@ac-aix-marseille.fr", "U\\+FDD0"),
+    ("pierre\U0010ffff@ac-aix-marseille.fr", "U\\+10FFFF"),
+    ("pierre\ue000@ac-aix-marseille.fr", "U\\+E000"),
+    ("pierre\ud800@ac-aix-marseille.fr", "U\\+D800"),
+    ("pierre\u00a0dupont@ac-aix-marseille.fr", "U\\+00A0"),
+    ("pierre\u2028dupont@ac-aix-marseille.fr", "U\\+2028"),
+    ("pierre@ac-aix\u200b-marseille.fr", "U\\+200B"),
+    ("pierre@ac-aix-marseille\u00ad.fr", "U\\+00AD"),
+    # Other ways of writing a character: a second spelling of someone's address.
+    ("\u017fophie.bernard@ac-aix-marseille.fr", "U\\+017F .* writing 's'"),
+    ("\u212aevin.kirk@ac-aix-marseille.fr", "U\\+212A KELVIN SIGN, .* writing 'K'"),
+    ("\u212bsa@ac-aix-marseille.fr", "U\\+212B"),
+    ("\uff50ierre@ac-aix-marseille.fr", "FULLWIDTH"),
+    ("\ufb01n@ac-aix-marseille.fr", "LIGATURE FI"),
 ]
 
 
@@ -88,3 +132,9 @@ def test_is_hostname(name: str, expected: bool) -> None:
 
 def test_normalise_domain_strips_trailing_dot_and_case() -> None:
     assert normalise_domain("AUTOCONFIG.Example.ORG.") == "autoconfig.example.org"
+
+
+def test_visible_marks_what_nobody_can_see() -> None:
+    from autoconfig.address import visible
+
+    assert visible("a\u202eb\u200bc\uffff\x07d é") == "a\ufffdb\ufffdc\ufffd\ufffdd é"

@@ -52,13 +52,34 @@ def report(error: errors.AutoconfigError) -> int:
 
 class Group(click.Group):
     """A command group whose commands' errors are reported (:func:`report`) and end the command
-    with their exit status, as the shell and ``CliRunner.invoke`` both see it."""
+    with their exit status, as the shell and ``CliRunner.invoke`` both see it. The top group
+    first refuses arguments that are not UTF-8 text (the shell passes bytes; Python keeps the
+    bad ones as lone surrogates, which no message can print)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            for number, arg in enumerate(args, start=1):
+                if not _is_text(arg):
+                    shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                    problem = f"argument {number} ({shown!r}) is not valid UTF-8 (expected text)"
+                    raise click.exceptions.Exit(
+                        report(errors.ConfigError([errors.Problem("command line", "", problem)]))
+                    )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except errors.AutoconfigError as exc:
             raise click.exceptions.Exit(report(exc)) from exc
+
+
+def _is_text(arg: str) -> bool:
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def write(body: bytes) -> None:
@@ -97,6 +118,9 @@ def check(settings: Settings, connect: bool) -> None:
         for warning in start_warnings(service.catalog, settings):
             click.echo(f"warning: {warning}", err=True)
         if service.directory is not None:
+            check_rows = getattr(service.directory, "check_rows", None)
+            if check_rows is not None:
+                check_rows()  # every row of a SQLite file (serving checks the rows it reads)
             probe = getattr(service.directory, "probe", None)
             if connect and probe is not None:
                 probe()
@@ -241,9 +265,20 @@ def directory_import(csv_file: Path, target: Path) -> None:
     CSV_FILE as spreadsheets save it: separated by , or ; (found from the header row), in UTF-8
     (with or without a byte order mark) or Windows-1252. Every bad row is listed by line and
     column, and nothing is written."""
+    import sqlite3
+
     from autoconfig.usernames.table import write_sqlite
 
-    count = write_sqlite(csv_file, target)
+    if not target.parent.is_dir():
+        problem = f"{target.parent}: no such folder (expected an existing folder for {target.name})"
+        raise errors.ConfigError([errors.Problem("--into", "", problem)])
+    try:
+        count = write_sqlite(csv_file, target)
+    except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, errors.AutoconfigError):
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise errors.DirectoryError(f"{target}: cannot be written: {reason}") from exc
     click.echo(f"wrote {count} entries to {target}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -122,14 +123,34 @@ def zone_lookup(zone: dns.zone.Zone, name: str, rtype: str) -> list[Rdata]:
 
 
 def split_nameserver(text: str) -> tuple[str, int]:
-    """``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address → (address, port)."""
+    """``IP``, ``IP:PORT``, ``[IPv6]:PORT`` or a bare IPv6 address → (address, port);
+    :class:`ConfigError` for anything else (a host name, a port that is not one)."""
     if text.startswith("["):
-        host, _, port = text[1:].partition("]:")
-        return host, int(port or 53)
-    if text.count(":") == 1:
+        host, closed, port = text[1:].partition("]")
+        if not closed or (port and not port.startswith(":")):
+            host = ""  # no ']', or text after it that is not a port
+        port = port.removeprefix(":") or "53"
+    elif text.count(":") == 1:
         host, port = text.split(":")
-        return host, int(port)
-    return text, 53
+    else:
+        host, port = text, "53"
+    try:
+        address = ipaddress.ip_address(host)
+        number = int(port) if port.isdigit() else 0
+    except ValueError:
+        address, number = None, 0
+    if address is None or not 1 <= number <= 65535:
+        raise ConfigError(
+            [
+                Problem(
+                    "--nameserver",
+                    "",
+                    f"{text!r} is not a name server address "
+                    "(expected IP, IP:PORT or [IPv6]:PORT, e.g. 192.0.2.53 or [::1]:5353)",
+                )
+            ]
+        )
+    return str(address), number
 
 
 def _parse(record: Record) -> Rdata:

@@ -19,6 +19,7 @@ from lxml import etree
 
 from autoconfig.address import normalise_domain
 from autoconfig.errors import ConfigError, Problem
+from autoconfig.files import read_regular
 from autoconfig.model import (
     DEFAULT_LOGIN_NAME,
     LOGO_TYPES,
@@ -387,9 +388,17 @@ def load(directory: Path) -> tuple[Provider, ...]:
     for path in files:
         source = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            data = tomllib.loads(read_regular(path).decode("utf-8"))
+        except OSError as exc:
+            problems.append(Problem(source, "", f"cannot be read: {exc.strerror}"))
+            continue
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems.append(Problem(source, "", f"cannot be read as TOML: {exc}"))
+            continue
+        except RecursionError:
+            problems.append(
+                Problem(source, "", "cannot be read as TOML: its tables or arrays nest too deeply")
+            )
             continue
         provider = parse_profile(source, data, problems)
         if provider is None:

@@ -56,6 +56,12 @@ class Reloader:
                     )
                 self.refused(tuple(str(p) for p in problems))
                 return False
+            except Exception:
+                # A bug, not a bad file: said at once (a task's exception would otherwise only
+                # surface, if ever, as "Task exception was never retrieved"), and nothing changes.
+                log.exception("reload failed, the previous profiles keep serving")
+                self.refused(("an unexpected error (see the traceback above)",))
+                return False
             fresh.lookups.take_limit(current.lookups)
             fresh.lookups.prime()
             self.app.state.service = fresh

@@ -34,6 +34,7 @@ from ldap3.core.exceptions import LDAPException
 
 from autoconfig.address import Address
 from autoconfig.errors import ConfigError, DirectoryError, Problem
+from autoconfig.files import read_regular
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames.entry import Entry, check_login, check_name
 from autoconfig.usernames.ldapurl import LdapUrl, Scope, parse_url
@@ -264,13 +265,14 @@ def open_ldap(spec: str, settings: LookupSettings) -> LdapDirectory:
     password = settings.ldap_password
     if settings.ldap_password_file is not None:
         try:
-            password = settings.ldap_password_file.read_text(encoding="utf-8").strip("\r\n")
-        except OSError as exc:
+            password = read_regular(settings.ldap_password_file).decode("utf-8").strip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             problems.append(
                 Problem(
                     "AUTOCONFIG_LDAP_PASSWORD_FILE",
                     "",
-                    f"{settings.ldap_password_file}: cannot be read: {exc.strerror}",
+                    f"{settings.ldap_password_file}: cannot be read: {reason}",
                 )
             )
     if password and not settings.ldap_bind_dn:

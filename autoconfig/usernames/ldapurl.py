@@ -20,6 +20,7 @@ service settings.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +36,7 @@ PLACEHOLDERS = ("{email}", "{local}", "{domain}")
 
 _ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+")
 _PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
+_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _SPECIAL = {"\\": r"\5c", "*": r"\2a", "(": r"\28", ")": r"\29", "\x00": r"\00"}
 _SPECIAL_RE = re.compile(r"[\\*()\x00]")
 
@@ -77,10 +79,14 @@ class LdapUrl:
         )
 
     def search_filter(self, address: Address) -> str:
-        """The filter for ``address``, every value escaped (RFC 4515)."""
+        """The filter for ``address``, every value escaped (RFC 4515). The values come from its
+        canonical key, the very string the cache and the per-client limit use: what the
+        directory is asked is all the key stands for, so no spelling can fill another's key."""
+        key = address.key
+        local = key.rpartition("@")[0]
         values = {
-            "{email}": escape_filter_value(str(address)),
-            "{local}": escape_filter_value(address.local),
+            "{email}": escape_filter_value(key),
+            "{local}": escape_filter_value(local),
             "{domain}": escape_filter_value(address.domain),
         }
         return _PLACEHOLDER_RE.sub(lambda m: values[m.group(0)], self.filter)
@@ -98,7 +104,11 @@ def is_ldap_url(spec: str) -> bool:
 def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
     """Parse and check an LDAP URL; raise :class:`ConfigError` listing everything wrong with it."""
     problems: list[str] = []
-    parts = urlsplit(spec)
+    try:
+        parts = urlsplit(spec)
+    except ValueError as exc:  # an unclosed '[' of an IPv6 address
+        problem = f"{_redacted_text(spec)}: {exc} (expected e.g. ldap://[::1]:389/dc=example)"
+        raise ConfigError([Problem(key, "", problem)]) from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         problems.append(f"scheme {parts.scheme!r} (expected ldap or ldaps)")
@@ -113,6 +123,10 @@ def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
         problems.append("the port is not a number from 1 to 65535")
     if not host:
         problems.append("no host (expected ldap://host:port/base-dn?…)")
+    elif not _HOST_RE.fullmatch(host) and not _is_ip(host):
+        problems.append(
+            f"host {host!r} is not a host name or an IP address (expected e.g. ldap.example.org)"
+        )
     base = unquote(parts.path.removeprefix("/"))
     if not base:
         problems.append("no base DN (expected e.g. ldap://host/ou=people,dc=example,dc=org)")
@@ -132,6 +146,23 @@ def parse_url(spec: str, key: str = "--directory") -> LdapUrl:
     return LdapUrl(
         scheme, host, port, base, login_attribute, name_attribute, scope, search_filter, start_tls
     )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _redacted_text(spec: str) -> str:
+    """``spec`` with whatever sits between ``://`` and an ``@`` masked (for a URL that does not
+    even split)."""
+    head, sep, rest = spec.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{head}://***@{rest.split('@', 1)[1]}"
+    return spec
 
 
 def _redacted(spec: str) -> str:

@@ -1,10 +1,13 @@
 """The table backend: login IDs from a CSV file (loaded into memory) or a SQLite file (read-only).
 
 CSV: a header row naming the columns ``email`` and ``login``, and optionally ``name`` (the person's
-display name); other columns are ignored. Addresses are normalised like every other address, so the
-keys are case-folded with an IDNA domain. SQLite: a table ``directory(email, login, name)`` with the
-same normalised keys, and a table ``digests(md5, email)``, as written by :func:`write_sqlite`
-(``autoconfig directory import``).
+display name); other columns are ignored. Addresses are normalised like every other address: the
+keys are their canonical form (:attr:`~autoconfig.address.Address.key`: ASCII letters lower-cased,
+an IDNA domain), the one the cache, the limit and LDAP use, so no other spelling maps onto an
+entry. SQLite: a table ``directory(email, login, name)`` with the same normalised keys, and a
+table ``digests(md5, email)``, as written by :func:`write_sqlite` (``autoconfig directory
+import``); every row is checked by ``autoconfig check`` (:func:`check_sqlite_rows`), and each row
+a lookup reads before it is used.
 
 Both also find a person by the MD5 of their address (:func:`address_digest`), which Evolution sends
 instead of the address: the CSV table builds that index when it loads, the import writes it. The
@@ -30,6 +33,7 @@ from typing import BinaryIO
 
 from autoconfig.address import Address, parse
 from autoconfig.errors import AddressError, ConfigError, DirectoryError, Problem
+from autoconfig.files import NOT_REGULAR, open_regular
 from autoconfig.usernames.entry import Entry, check_login, check_name
 from autoconfig.usernames.watch import FileState, Source
 
@@ -43,8 +47,7 @@ SEPARATOR = "\t"
 
 def address_digest(key: str) -> bytes:
     """The MD5 of an address key as Evolution computes it: of the address with its ASCII letters
-    lower-cased. For an ASCII address that is its key; for one with non-ASCII letters it matches
-    when they were typed as the key has them (lower case)."""
+    lower-cased, which is exactly the key."""
     return hashlib.md5(key.encode(), usedforsecurity=False).digest()
 
 
@@ -287,7 +290,7 @@ class CsvRows:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._handle: BinaryIO = path.open("rb")
+            self._handle: BinaryIO = open_regular(path, "rb")  # type: ignore[assignment]
         except OSError as exc:
             raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
         self.source = Source(path, FileState.of_descriptor(self._handle.fileno()))
@@ -356,7 +359,7 @@ def check_csv_header(path: Path) -> None:
     """Check, without reading the rows, that ``path`` is a readable CSV directory with the
     required columns (the rows are checked when the directory is loaded)."""
     try:
-        handle = path.open("rb")
+        handle = open_regular(path, "rb")
     except OSError as exc:
         raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     with handle:
@@ -419,7 +422,9 @@ class SqliteDirectory:
     def __init__(self, path: Path) -> None:
         state = FileState.of(path)
         if state is None or not path.is_file():
-            raise DirectoryError(f"{path}: no such SQLite file")
+            raise DirectoryError(
+                f"{path}: {NOT_REGULAR}" if path.exists() else f"{path}: no such SQLite file"
+            )
         self.path = path
         self.source = Source(path, state)
         try:
@@ -444,6 +449,13 @@ class SqliteDirectory:
     def description(self) -> str:
         return self._description
 
+    def check_rows(self) -> None:
+        """Check every row (:func:`check_sqlite_rows`), as ``autoconfig check`` does: for 1.2
+        million rows that takes seconds and a hundred megabytes, too much for every worker's
+        start, so serving checks each row it reads instead (:func:`_sqlite_entry`)."""
+        with self._lock:
+            check_sqlite_rows(self._db, self.path)
+
     def verify(self) -> None:
         """Check the whole file is a sound database (SQLite's ``quick_check``: every page
         readable, no table cut short), as a file caught half-copied is not; or
@@ -467,7 +479,7 @@ class SqliteDirectory:
                 ).fetchone()
             except sqlite3.Error as exc:
                 raise DirectoryError(f"SQLite lookup failed: {exc}") from exc
-        return Entry(row[0], row[1] or None) if row else None
+        return _sqlite_entry(row[0], row[1]) if row else None
 
     def lookup_digest(self, digest: bytes, domain: str) -> tuple[Address, Entry] | None:
         if not self._digests:
@@ -483,10 +495,80 @@ class SqliteDirectory:
                 raise DirectoryError(f"SQLite lookup failed: {exc}") from exc
         if row is None or not _in_domain(row[0], domain):
             return None
-        return parse(row[0]), Entry(row[1], row[2] or None)
+        return parse(row[0]), _sqlite_entry(row[1], row[2])
 
     def close(self) -> None:
         self._db.close()
+
+
+def check_sqlite_rows(db: sqlite3.Connection, path: Path) -> None:
+    """:class:`DirectoryError` listing the bad rows of a SQLite directory, as :func:`read_csv` does
+    for a CSV file: an email that is not a normalised address key (as ``directory import`` writes
+    it) or that appears twice, a login or name that is not text (integer, binary, NULL login) or
+    that the CSV would refuse (empty, control characters). Rows are named by their position, not
+    by their address: the message may reach the log."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        rows = db.execute("SELECT email, login, name FROM directory")
+        for number, (email, login, name) in enumerate(rows, start=1):
+            reason = _sqlite_row(email, login, name)
+            if reason is None and email in seen:
+                reason = f"email already appears on row {seen[email]}"
+            if reason is not None:
+                problems.append(f"row {number}: {reason}")
+            elif isinstance(email, str):
+                seen[email] = number
+    except sqlite3.Error as exc:
+        raise DirectoryError(f"{path}: the table directory cannot be read: {exc}") from exc
+    if problems:
+        shown = problems[:MAX_REPORTED]
+        more = (
+            f"\n… and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        )
+        raise DirectoryError(
+            f"{path}: {len(problems)} bad row(s) in the table directory:\n"
+            + "\n".join(shown)
+            + more
+        )
+
+
+def _sqlite_row(email: object, login: object, name: object) -> str | None:
+    """Why one row of a SQLite directory is unusable, or ``None``."""
+    if not isinstance(email, str):
+        return f"email is {_sql_type(email)} (expected text)"
+    try:
+        key = parse(email).key
+    except AddressError as exc:
+        return f"email: {exc}"
+    if key != email:
+        return (
+            "email is not in normal form (expected it as `autoconfig directory import` writes it)"
+        )
+    if not isinstance(login, str):
+        return f"login is {_sql_type(login)} (expected text)"
+    if name is not None and not isinstance(name, str):
+        return f"name is {_sql_type(name)} (expected text or NULL)"
+    return check_login(login) or (check_name(name) if name else None)
+
+
+def _sql_type(value: object) -> str:
+    if value is None:
+        return "NULL"
+    return {int: "an integer", float: "a real number", bytes: "binary"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _sqlite_entry(login: object, name: object) -> Entry:
+    """The entry of a row read at lookup, checked as ``check`` checks every row; a row no client
+    can be given (not text, an empty login, control characters) is :class:`DirectoryError`: the
+    person is answered as when the directory does not answer, never with that value."""
+    if not isinstance(login, str) or not (name is None or isinstance(name, str)):
+        raise DirectoryError("SQLite lookup found a row that is not text (see autoconfig check)")
+    if check_login(login) or (name and check_name(name)):
+        raise DirectoryError("SQLite lookup found an unusable row (see autoconfig check)")
+    return Entry(login, name or None)
 
 
 def write_sqlite(csv_path: Path, target: Path) -> int:

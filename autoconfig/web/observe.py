@@ -20,7 +20,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -102,11 +102,17 @@ def note_answer(request: Request, answer: Answer) -> None:
         record_of(request).autodiscover_error = answer.autodiscover_error
 
 
-def loggable(path: str) -> str:
-    """``path`` as logged: segments holding an address (``/autodiscover/autodiscover.json/v1.0/
-    <address>``) replaced, at most 200 characters, non-ASCII escaped."""
-    hidden = "/".join("<address>" if "@" in part else part for part in path.split("/"))
-    return hidden[:200].encode("unicode_escape").decode("ascii")
+def loggable(path: str, params: Mapping[str, object] | None = None) -> str:
+    """``path`` as logged: a path parameter holding an address (``/autodiscover/autodiscover.json/
+    v1.0/<address>``, also when it spans several segments) replaced; any other path with an '@'
+    (no route knows where its address starts) not shown at all; at most 200 characters, non-ASCII
+    escaped."""
+    for value in (params or {}).values():
+        if isinstance(value, str) and "@" in value:
+            path = path.replace(value, "<address>")
+    if "@" in path:
+        path = "<a path holding an address>"
+    return path[:200].encode("unicode_escape").decode("ascii")
 
 
 def request_id(scope: Scope, trusted: Sequence[Network]) -> str:
@@ -125,7 +131,7 @@ def log_request(scope: Scope, entry: RequestRecord, status: int, seconds: float)
     endpoints). The fields are also given apart, for the JSON log format."""
     fields = {
         "method": scope.get("method", "-"),
-        "path": loggable(scope.get("path", "")),
+        "path": loggable(scope.get("path", ""), scope.get("path_params")),
         "endpoint": entry.endpoint,
         "domain": entry.domain,
         "login": entry.login,

@@ -81,6 +81,21 @@ def test_bad_directory_exit_status(runner: Invoke, tmp_path: Path) -> None:
     assert "line 2" in result.stderr
 
 
+def test_check_reads_every_sqlite_row(runner: Invoke, tmp_path: Path) -> None:
+    import sqlite3
+
+    bad = tmp_path / "bad.sqlite"
+    db = sqlite3.connect(bad)
+    db.execute("CREATE TABLE directory (email, login, name)")
+    db.execute("INSERT INTO directory VALUES ('a@ac-aix-marseille.fr', 42, NULL)")
+    db.commit()
+    db.close()
+    result = runner("check", "--directory", str(bad))
+    assert result.exit_code == 3
+    assert "row 1: login is an integer (expected text)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_serve_refuses_to_start_with_invalid_profiles(runner: Invoke, tmp_path: Path) -> None:
     result = runner("serve", "--profiles", str(broken_profiles(tmp_path)), "--port", "1")
     assert result.exit_code == 2

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from autoconfig import cli
 from autoconfig.doctor import Check, Options, Status
 from autoconfig.doctor.dnschecks import Resolver, compare, dns_checks, split_nameserver
+from autoconfig.errors import ConfigError
 from autoconfig.formats.dns import Record
 from autoconfig.model import Provider
 from autoconfig.service import Service
@@ -158,6 +159,25 @@ def test_mistake_fails_with_its_hint(
 )
 def test_split_nameserver(text: str, expected: tuple[str, int]) -> None:
     assert split_nameserver(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abc",
+        "ns.example.org",
+        "127.0.0.1:x",
+        "127.0.0.1:0",
+        "127.0.0.1:65536",
+        "[::1",
+        "[::1]x",
+        "",
+        "[]:53",
+    ],
+)
+def test_split_nameserver_refuses_what_is_not_an_address(text: str) -> None:
+    with pytest.raises(ConfigError, match="is not a name server address"):
+        split_nameserver(text)
 
 
 def test_compare_reports_extra_records() -> None:

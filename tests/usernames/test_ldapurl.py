@@ -65,6 +65,11 @@ BAD = [
     ("ldaps://h/dc=fr????!StartTLS", "already TLS"),
     ("ldap://h/dc=fr#x", "fragment"),
     ("ldap://h/dc=fr?a?b?c?d?e", "too many"),
+    ("ldap://[::1/dc=fr", "Invalid IPv6 URL"),
+    ("ldap://h\u00e9/dc=fr", "host 'hé' is not a host name"),
+    ("ldap://h\udcff/dc=fr", "is not a host name"),
+    ("ldap://h_1/dc=fr", "is not a host name"),
+    ("ldap://admin:hunter2@[::1/dc=fr", "Invalid IPv6 URL"),
 ]
 
 
@@ -128,3 +133,11 @@ def test_domain_placeholder() -> None:
 )
 def test_is_ldap_url(spec: str, expected: bool) -> None:
     assert is_ldap_url(spec) is expected
+
+
+def test_filter_gets_the_canonical_key_the_cache_and_the_limit_use() -> None:
+    url = parse_url("ldap://h/dc=fr?uid?sub?(%26(mail={email})(uid={local})(o={domain}))")
+    address = parse("Pierre.Dupont@AC-Aix-Marseille.FR")
+    assert url.search_filter(address) == (
+        f"(&(mail={address.key})(uid=pierre.dupont)(o=ac-aix-marseille.fr))"
+    )

@@ -436,3 +436,100 @@ def test_import_refuses_to_overwrite_its_input(
         "staff.csv",
         "sub",
     ]
+
+
+def hand_made_sqlite(path: Path, *rows: tuple[object, object, object]) -> Path:
+    """A SQLite directory as someone might write it by hand: untyped columns (values keep their
+    type), no primary key."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE directory (email, login, name)")
+    db.executemany("INSERT INTO directory VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    return path
+
+
+GOOD_ROW = ("pierre.dupont@ac-aix-marseille.fr", "pdupont", "Pierre Dupont")
+BAD_SQLITE_ROWS = [
+    (("marie.martin@ac-aix-marseille.fr", 1234, None), "login is an integer"),
+    (("marie.martin@ac-aix-marseille.fr", None, None), "login is NULL"),
+    (("marie.martin@ac-aix-marseille.fr", b"mm", None), "login is binary"),
+    (("marie.martin@ac-aix-marseille.fr", "", None), "login is empty"),
+    (("marie.martin@ac-aix-marseille.fr", "mm\x1b[2J", None), "control characters"),
+    (("marie.martin@ac-aix-marseille.fr", "m martin", None), "spaces"),
+    (("marie.martin@ac-aix-marseille.fr", "mmartin3", 42), "name is an integer"),
+    (("marie.martin@ac-aix-marseille.fr", "mmartin3", "Marie\nMartin"), "control characters"),
+    ((None, "mmartin3", None), "email is NULL"),
+    ((7, "mmartin3", None), "email is an integer"),
+    (("not-an-address", "mmartin3", None), "email: address has 0 '@'"),
+    (("Marie.Martin@AC-Aix-Marseille.FR", "mmartin3", None), "not in normal form"),
+    (("pierre.dupont@ac-aix-marseille.fr", "other", None), "already appears on row 1"),
+]
+
+
+@pytest.mark.parametrize(("row", "reason"), BAD_SQLITE_ROWS)
+def test_sqlite_rows_are_checked_by_check_and_at_lookup(
+    tmp_path: Path, row: tuple[object, object, object], reason: str
+) -> None:
+    """``check`` reads every row (``check_rows``); serving reads each row it looks up, and a row
+    no client can be given is the directory not answering, never that value."""
+    path = hand_made_sqlite(tmp_path / "staff.sqlite", GOOD_ROW, row)
+    directory = open_directory(str(path))
+    assert isinstance(directory, SqliteDirectory)
+    try:
+        with pytest.raises(DirectoryError, match=f"1 bad row.*\nrow 2: .*{reason}") as error:
+            directory.check_rows()
+        assert "marie" not in str(error.value).casefold()  # rows named by position
+        if "login" in reason or "name" in reason or "control" in reason or "spaces" in reason:
+            with pytest.raises(DirectoryError, match="SQLite lookup found"):
+                directory.lookup(parse("marie.martin@ac-aix-marseille.fr"))
+        assert directory.lookup(parse(GOOD_ROW[0])) == Entry("pdupont", "Pierre Dupont")
+    finally:
+        directory.close()
+
+
+def test_sqlite_hand_made_but_valid_is_read(tmp_path: Path) -> None:
+    path = hand_made_sqlite(tmp_path / "staff.sqlite", GOOD_ROW, ("a@ac-aix-marseille.fr", "a", ""))
+    directory = open_directory(str(path))
+    try:
+        assert directory.lookup(parse("Pierre.Dupont@ac-aix-marseille.fr")) == Entry(
+            "pdupont", "Pierre Dupont"
+        )
+        assert directory.lookup(parse("a@ac-aix-marseille.fr")) == Entry("a")
+    finally:
+        directory.close()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("marie.martin@ac-aix-marseille.fr", 1234, None),
+        ("marie.martin@ac-aix-marseille.fr", "", None),
+        ("marie.martin@ac-aix-marseille.fr", "mm\x1b[2J", None),
+        ("marie.martin@ac-aix-marseille.fr", "mmartin3", "Marie\x07Martin"),
+    ],
+)
+def test_a_bad_sqlite_row_is_answered_as_no_answer_over_http(
+    tmp_path: Path, row: tuple[object, object, object]
+) -> None:
+    """Issue 16, L6: a hand-made row the service cannot give (it starts: only ``check`` reads
+    every row) gives that person the "ask" answer, never a 500, ``<username/>`` or the value;
+    the others keep their login."""
+    from starlette.testclient import TestClient
+
+    from autoconfig.service import Service
+    from autoconfig.settings import Settings
+    from autoconfig.web import create_app
+    from tests.conftest import PROFILES
+
+    path = hand_made_sqlite(tmp_path / "staff.sqlite", GOOD_ROW, row)
+    with Service.load(Settings(PROFILES, str(path))) as service:
+        client = TestClient(create_app(service), base_url="http://autoconfig.ac-aix-marseille.fr")
+        url = "/mail/config-v1.1.xml?emailaddress="
+        marie = client.get(url + "marie.martin@ac-aix-marseille.fr")
+        assert marie.status_code == 200
+        assert "<username>%EMAILLOCALPART%</username>" in marie.text
+        assert "1234" not in marie.text
+        assert "\x1b" not in marie.text
+        pierre = client.get(url + GOOD_ROW[0])
+        assert "<username>pdupont</username>" in pierre.text

@@ -96,7 +96,7 @@ async def lookup(service: Service, provider: Provider, query: Query, origin: str
     ``origin`` is ``https://<host>``: the QR code must open the download from another device.
     """
     typed = query.address or ""
-    echo = typed.strip()[:MAX_ECHO]
+    echo = address.visible(typed.strip()[:MAX_ECHO])
     error = check(provider, typed)
     if error is not None:
         return Lookup(echo, error)
