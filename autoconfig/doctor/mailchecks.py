@@ -79,6 +79,17 @@ def _short(text: str) -> str:
     return text if len(text) <= 160 else f"{text[:157]}..."
 
 
+def handshake(line: Line, tls: ssl.SSLContext, host: str, failed: str, hint: str) -> None:
+    """TLS on ``line`` for ``host``; :class:`Failed` (``failed``: the error, and ``hint``), or
+    the certificate's own failure."""
+    try:
+        line.upgrade(tls, host)
+    except ssl.SSLCertVerificationError as exc:
+        raise certificate_failure(exc, host) from exc
+    except (ssl.SSLError, OSError) as exc:
+        raise Failed(f"{failed}: {exc}", hint) from exc
+
+
 def certificate_failure(error: ssl.SSLCertVerificationError, host: str) -> Failed:
     message = error.verify_message or str(error)
     if "mismatch" in message.lower():
@@ -306,16 +317,14 @@ class Journey:
         implicit = self.server.security is Security.TLS
         label = "implicit TLS" if implicit else "STARTTLS"
         if implicit:
-            try:
-                line.upgrade(tls, host)
-            except ssl.SSLCertVerificationError as exc:
-                raise certificate_failure(exc, host) from exc
-            except (ssl.SSLError, OSError) as exc:
-                raise Failed(
-                    f"no TLS handshake on port {self.server.port}: {exc}",
-                    'the profile says security = "tls" (implicit TLS, 993/465): enable it on '
-                    'this port, or, if the port expects STARTTLS, set security = "starttls"',
-                ) from exc
+            handshake(
+                line,
+                tls,
+                host,
+                f"no TLS handshake on port {self.server.port}",
+                'the profile says security = "tls" (implicit TLS, 993/465): enable it on '
+                'this port, or, if the port expects STARTTLS, set security = "starttls"',
+            )
             protocol.greet(line)
         else:
             protocol.greet(line)
@@ -335,14 +344,7 @@ class Journey:
                         "(Dovecot: disable_plaintext_auth = yes; Postfix: smtpd_tls_auth_only)",
                     )
             protocol.starttls(line)
-            try:
-                line.upgrade(tls, host)
-            except ssl.SSLCertVerificationError as exc:
-                raise certificate_failure(exc, host) from exc
-            except (ssl.SSLError, OSError) as exc:
-                raise Failed(
-                    f"TLS handshake failed after STARTTLS: {exc}", "look at its log"
-                ) from exc
+            handshake(line, tls, host, "TLS handshake failed after STARTTLS", "look at its log")
         assert isinstance(line.sock, ssl.SSLSocket)
         days = days_left(line.sock)
         if days < self.options.min_days:
