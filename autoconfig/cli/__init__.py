@@ -304,19 +304,22 @@ def dns_command(
 @profiles_option
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
 def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
-    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile)."""
+    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile),
+    with the PACC site (deploy/pacc.caddy) for those whose profile has [pacc] enabled = true."""
     from autoconfig.formats import caddyfile
     from autoconfig.settings import data_dir
 
     with Service.load(settings) as service:
-        selected = [
-            name
+        selected = {
+            name: provider.pacc
             for domain in domains or (None,)
-            for _, names in service.catalog.select(domain)
+            for provider, names in service.catalog.select(domain)
             for name in names
-        ]
+        }
     template = data_dir("Caddyfile").read_text(encoding="utf-8")
-    write(caddyfile.render(template, list(dict.fromkeys(selected))).body)
+    pacc = data_dir(caddyfile.PACC_SITE).read_text(encoding="utf-8")
+    offered = [name for name, on in selected.items() if on]
+    write(caddyfile.render(template, list(selected), pacc, offered).body)
 
 
 @cli.command()
