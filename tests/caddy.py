@@ -112,9 +112,7 @@ def run_caddy(
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
-        f"import {caddyfile}\n"
-        + (f"import {PACC_SITE}\n" if pacc else "")
-        + "\n"
+        f"import {caddyfile}\n" + (f"import {PACC_SITE}\n" if pacc else "") + "\n"
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"

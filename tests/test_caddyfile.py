@@ -343,10 +343,8 @@ def test_the_written_caddyfile_is_formatted(tmp_path: Path) -> None:
     import subprocess
 
     from autoconfig.formats.caddyfile import render
-    from tests.caddy import CADDYFILE
+    from tests.caddy import CADDYFILE, PACC_SITE
     from tests.tools import require
-
-    from tests.caddy import PACC_SITE
 
     written = tmp_path / "Caddyfile"
     template = CADDYFILE.read_text(encoding="utf-8")

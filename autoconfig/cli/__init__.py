@@ -147,9 +147,11 @@ def render_thunderbird(settings: Settings, address: str) -> None:
 @click.argument("address")
 def render_autodiscover(settings: Settings, address: str) -> None:
     """The Autodiscover XML a POST for ADDRESS gets (a bare domain: what a GET without a body gets)."""
+
     async def answer(service: Service) -> Any:
         query = cli_query(service, address)
-        service.locate(query)  # a malformed address or a domain not served: an error, not a document
+        # a malformed address or a domain not served: an error, not a document
+        service.locate(query)
         return await service.autodiscover(query)
 
     _rendered(settings, answer)
