@@ -34,18 +34,27 @@ Keys = dict[str, dict[str, Any]]
 
 
 @cache
-def schema(name: str) -> Keys:
-    """The ``payloadkeys`` of one schema file, by key name."""
-    with (SCHEMAS / f"{name}.yaml").open(encoding="utf-8") as handle:
+def _payload_keys(folder: Path, name: str) -> Keys:
+    """The ``payloadkeys`` of the schema file ``name`` of ``folder``, by key name."""
+    with (folder / f"{name}.yaml").open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     return {entry["key"]: entry for entry in data["payloadkeys"]}
 
 
+def _types(folder: Path, *shared: str) -> set[str]:
+    """The types described in ``folder`` (one schema file each, named after its type), but for
+    the files of keys ``shared`` by all."""
+    return {p.stem for p in folder.glob("*.yaml") if p.stem not in shared}
+
+
+def schema(name: str) -> Keys:
+    """The ``payloadkeys`` of one configuration-profile schema file, by key name."""
+    return _payload_keys(SCHEMAS, name)
+
+
 def payload_types() -> set[str]:
     """The payload types this validator knows (one schema file each)."""
-    return {
-        p.stem for p in SCHEMAS.glob("*.yaml") if p.stem not in {"TopLevel", "CommonPayloadKeys"}
-    }
+    return _types(SCHEMAS, "TopLevel", "CommonPayloadKeys")
 
 
 def _value(where: str, spec: dict[str, Any], value: Any, found: list[str]) -> None:
@@ -135,16 +144,14 @@ MAX_OCTETS = 64
 """Apple's limit for an ``Identifier`` and a ``ServerToken`` (declarationbase.yaml)."""
 
 
-@cache
 def declaration_schema(name: str) -> Keys:
     """The ``payloadkeys`` of one declarative schema file, by key name."""
-    with (DECLARATIVE / f"{name}.yaml").open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    return {entry["key"]: entry for entry in data["payloadkeys"]}
+    return _payload_keys(DECLARATIVE, name)
 
 
 def declaration_types() -> set[str]:
-    return {p.stem for p in DECLARATIVE.glob("*.yaml") if p.stem != "declarationbase"}
+    """The declaration and credential types this validator knows."""
+    return _types(DECLARATIVE, "declarationbase")
 
 
 def _references(where: str, keys: Keys, data: Any, found: list[tuple[str, str, list[str]]]) -> None:

@@ -18,6 +18,7 @@ from tests.tools import free_port, require, stop, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 CADDYFILE = ROOT / "Caddyfile"
 MAIN_SITE = ROOT / "deploy" / "main-site.caddy"
+PACC_SITE = ROOT / "deploy" / "pacc.caddy"
 CURL_TIMEOUT = 10
 
 
@@ -103,15 +104,17 @@ def run_caddy(
     main_site: str = "",
     http_port: int | None = None,
     https_port: int | None = None,
+    pacc: bool = False,
 ) -> Iterator[Caddy]:
     """Caddy with the project's Caddyfile (or ``caddyfile``, one ``autoconfig caddyfile``
-    wrote), plus the main website of ``domain`` using the snippet (and the ``main_site``
-    directives, e.g. the ``.well-known/caldav`` redirects), on the given ports of 127.0.0.1
-    (free ones by default)."""
+    wrote), with ``deploy/pacc.caddy`` imported after it when ``pacc`` (as for a domain whose
+    profile offers PACC), plus the main website of ``domain`` using the snippet (and the
+    ``main_site`` directives, e.g. the ``.well-known/caldav`` redirects), on the given ports of
+    127.0.0.1 (free ones by default)."""
     caddy_bin = require("caddy")
     config = tmp / "Caddyfile"
     config.write_text(
-        f"import {caddyfile}\n\n"
+        f"import {caddyfile}\n" + (f"import {PACC_SITE}\n" if pacc else "") + "\n"
         "{$AUTOCONFIG_DOMAIN} {\n"
         "\ttls {$AUTOCONFIG_TLS}\n"
         f"\timport {MAIN_SITE}\n"

@@ -266,7 +266,7 @@ def test_losing_an_instance_loses_no_request(front: Front) -> None:
         front.restart(0)
 
 
-def adapt(env: dict[str, str]) -> dict[str, object]:
+def adapt(env: dict[str, str], config: Path | None = None) -> dict[str, object]:
     import json
     import subprocess
 
@@ -274,7 +274,7 @@ def adapt(env: dict[str, str]) -> dict[str, object]:
     from tests.tools import require
 
     done = subprocess.run(
-        [require("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
+        [require("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(config or CADDYFILE)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -294,7 +294,37 @@ def test_production_mode_gets_publicly_trusted_certificates() -> None:
     assert "'[::]:443'" in text  # every address, IPv4 and IPv6
 
 
-@pytest.mark.parametrize("name", ["Caddyfile", "deploy/main-site.caddy"])
+def certificate_names(adapted: dict[str, object]) -> set[str]:
+    """Every name Caddy would get a certificate for: the host matchers of its https routes."""
+    servers = adapted["apps"]["http"]["servers"]  # type: ignore[index]
+    return {
+        host
+        for server in servers.values()
+        if ":80" not in str(server["listen"])
+        for route in server.get("routes", [])
+        for match in route.get("match", [])
+        for host in match.get("host", [])
+    }
+
+
+def test_pacc_is_served_only_where_its_site_is_imported(tmp_path: Path) -> None:
+    """With ACME, the shipped Caddyfile asks certificates for autoconfig. and autodiscover. only:
+    ua-auto-config.<domain> has DNS records only with PACC (the académie has none), and Caddy would
+    keep failing on it. Importing deploy/pacc.caddy after it adds that name."""
+    from tests.caddy import CADDYFILE, PACC_SITE
+
+    env = {"AUTOCONFIG_DOMAIN": D, "AUTOCONFIG_TLS": f"postmaster@{D}"}
+    assert certificate_names(adapt(env)) == {f"autoconfig.{D}", f"autodiscover.{D}"}
+    both = tmp_path / "Caddyfile"
+    both.write_text(f"import {CADDYFILE}\nimport {PACC_SITE}\n", encoding="utf-8")
+    assert certificate_names(adapt(env, both)) == {
+        f"autoconfig.{D}",
+        f"autodiscover.{D}",
+        f"ua-auto-config.{D}",
+    }
+
+
+@pytest.mark.parametrize("name", ["Caddyfile", "deploy/main-site.caddy", "deploy/pacc.caddy"])
 def test_caddy_files_are_formatted(name: str) -> None:
     import subprocess
 
@@ -313,11 +343,13 @@ def test_the_written_caddyfile_is_formatted(tmp_path: Path) -> None:
     import subprocess
 
     from autoconfig.formats.caddyfile import render
-    from tests.caddy import CADDYFILE
+    from tests.caddy import CADDYFILE, PACC_SITE
     from tests.tools import require
 
     written = tmp_path / "Caddyfile"
-    written.write_bytes(render(CADDYFILE.read_text(encoding="utf-8"), [D, "example.org"]).body)
+    template = CADDYFILE.read_text(encoding="utf-8")
+    pacc = PACC_SITE.read_text(encoding="utf-8")
+    written.write_bytes(render(template, [D, "example.org"], pacc, ["example.org"]).body)
     done = subprocess.run(
         [require("caddy"), "fmt", str(written)], capture_output=True, text=True, timeout=30
     )
@@ -398,14 +430,18 @@ def test_one_limit_for_the_whole_deployment(tmp_path: Path) -> None:
 
 def test_the_caddyfile_for_two_domains_serves_both(tmp_path: Path) -> None:
     """``autoconfig caddyfile`` for the profiles' domains, through the real Caddy: each domain's
-    two names get a certificate and their own provider's answer, and plain http is redirected."""
+    two names get a certificate and their own provider's answer, and plain http is redirected;
+    the PACC name only for the domain whose profile offers PACC (example.org, not the académie)."""
     import json
     import socket
     import ssl
 
+    from autoconfig.formats import pacc
+    from autoconfig.profiles import load
     from tests.caddy import run_caddy
     from tests.servers import PROFILES, run_command, serve
 
+    (example,) = [p for p in load(PROFILES) if p.id == "example.org"]
     written = run_command("caddyfile", "--profiles", str(PROFILES), D, "example.org")
     assert written.returncode == 0, written.stderr.decode()
     caddyfile = tmp_path / "Caddyfile.sites"
@@ -433,10 +469,16 @@ def test_the_caddyfile_for_two_domains_serves_both(tmp_path: Path) -> None:
                 301,
                 f"https://autoconfig.{domain}/mail/config-v1.1.xml",
             )
-        # A domain the file was not written for has no site: no certificate for its names.
+        # PACC: the document on the name of the domain that offers it, untouched.
+        document = curl(caddy, f"https://ua-auto-config.example.org{pacc.PATH}")
+        assert document.status == 200, document.body
+        assert document.body == pacc.render(example).body
+        # A domain the file was not written for has no site: no certificate for its names; nor
+        # has the PACC name of a domain whose profile does not offer PACC.
         context = ssl.create_default_context(cafile=str(caddy.root_certificate))
-        with (
-            socket.create_connection(("127.0.0.1", caddy.https_port), timeout=5) as raw,
-            pytest.raises(ssl.SSLError),
-        ):
-            context.wrap_socket(raw, server_hostname="autoconfig.example.net")
+        for name in ("autoconfig.example.net", f"ua-auto-config.{D}"):
+            with (
+                socket.create_connection(("127.0.0.1", caddy.https_port), timeout=5) as raw,
+                pytest.raises(ssl.SSLError),
+            ):
+                context.wrap_socket(raw, server_hostname=name)

@@ -87,7 +87,13 @@ def test_the_installed_command_finds_its_own_files(installed: Path, tmp_path: Pa
     assert "example.org" not in checked  # the example profile is not served by default
     caddyfile = run(installed / "autoconfig", "caddyfile", cwd=tmp_path)
     assert "autoconfig.ac-aix-marseille.fr, autodiscover.ac-aix-marseille.fr {" in caddyfile
-    for name in ("deploy/autoconfig@.service", "deploy/autoconfig.env", "deploy/main-site.caddy"):
+    assert "\nua-auto-config." not in caddyfile  # no PACC site: the académie has no [pacc]
+    for name in (
+        "deploy/autoconfig@.service",
+        "deploy/autoconfig.env",
+        "deploy/main-site.caddy",
+        "deploy/pacc.caddy",
+    ):
         assert (package / "_data" / name).read_bytes() == (ROOT / name).read_bytes()
 
 

@@ -24,7 +24,7 @@ from autoconfig.cli.options import (
 from autoconfig.doctor import Options, failed
 from autoconfig.errors import Problem
 from autoconfig.formats import ddm, mobileconfig
-from autoconfig.formats.mdm import DEFAULT_VENDOR, Vendor
+from autoconfig.formats.mdm import DECLARATIVE, DEFAULT_VENDOR, Vendor
 from autoconfig.model import Provider
 from autoconfig.profiles.dns import with_hosts
 from autoconfig.service import Query, Service, start_warnings
@@ -86,9 +86,14 @@ def write(body: bytes) -> None:
     sys.stdout.buffer.write(body)
 
 
-def cli_query(address: str) -> Query:
-    """An address, or a bare domain standing for the generic answer of that domain."""
-    return Query(address=address) if "@" in address else Query(host=address)
+def cli_query(service: Service, target: str) -> Query:
+    """An address, or a bare domain standing for the generic answer of that domain. A domain no
+    profile serves is said as the argument it is (``no profile serves the domain …``), not as
+    the HTTP request's host with its hint for clients."""
+    if "@" in target:
+        return Query(address=target)
+    service.catalog.select(target)
+    return Query(host=target)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,7 +164,7 @@ def _rendered(settings: Settings, answer: Callable[[Service], Any]) -> None:
 @click.argument("address")
 def render_thunderbird(settings: Settings, address: str) -> None:
     """The autoconfig XML for ADDRESS (or the generic one, when ADDRESS is a bare domain)."""
-    _rendered(settings, lambda service: service.thunderbird(cli_query(address)))
+    _rendered(settings, lambda service: service.thunderbird(cli_query(service, address)))
 
 
 @render.command("autodiscover")
@@ -167,12 +172,11 @@ def render_thunderbird(settings: Settings, address: str) -> None:
 @click.argument("address")
 def render_autodiscover(settings: Settings, address: str) -> None:
     """The Autodiscover XML a POST for ADDRESS gets (a bare domain: what a GET without a body gets)."""
-    query = cli_query(address)
 
     async def answer(service: Service) -> Any:
-        service.locate(
-            query
-        )  # a malformed address or a domain not served: an error, not a document
+        query = cli_query(service, address)
+        # a malformed address or a domain not served: an error, not a document
+        service.locate(query)
         return await service.autodiscover(query)
 
     _rendered(settings, answer)
@@ -185,7 +189,7 @@ def render_pacc(settings: Settings, domain: str) -> None:
     """The PACC document of DOMAIN, as https://ua-auto-config.DOMAIN/.well-known/user-agent-
     configuration.json serves it (the bytes whose digest `autoconfig dns` prints)."""
     with Service.load(settings) as service:
-        write(service.pacc(Query(host=domain)).rendered.body)
+        write(service.pacc(cli_query(service, domain)).rendered.body)
 
 
 mdm_vendor_option = click.option(
@@ -202,7 +206,7 @@ mdm_vendor_option = click.option(
 def _provider_of(settings: Settings, target: str) -> Provider:
     """The provider of TARGET, an address or a bare domain."""
     with Service.load(settings) as service:
-        provider, _ = service.locate(cli_query(target))
+        provider, _ = service.locate(cli_query(service, target))
     return provider
 
 
@@ -221,6 +225,11 @@ def render_mobileconfig(
     settings: Settings, signed: bool, mdm: bool, vendor: str, address: str
 ) -> None:
     """The Apple profile (.mobileconfig) for ADDRESS, as GET /mobileconfig?email=ADDRESS serves it."""
+    source = click.get_current_context().get_parameter_source("vendor")
+    if not mdm and source is click.core.ParameterSource.COMMANDLINE:
+        raise errors.ConfigError(
+            [Problem("--mdm-vendor", "", "is only for --mdm templates (expected --mdm with it)")]
+        )
     if mdm:
         if signed:
             raise errors.ConfigError(
@@ -242,6 +251,16 @@ def render_mobileconfig(
 def render_ddm(settings: Settings, vendor: str, domain: str) -> None:
     """The declarative-management mail account (com.apple.configuration.account.mail) of DOMAIN,
     with the assets it references and the MDM's variables for the address, login and name."""
+    if Vendor(vendor) not in DECLARATIVE:
+        raise errors.ConfigError(
+            [
+                Problem(
+                    "--mdm-vendor",
+                    vendor,
+                    "takes no custom declarations (expected `render mobileconfig --mdm` for it)",
+                )
+            ]
+        )
     write(ddm.render(_provider_of(settings, domain), Vendor(vendor)).body)
 
 
@@ -340,19 +359,22 @@ def dns_command(
 @profiles_option
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
 def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
-    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile)."""
+    """Print the project's Caddyfile serving DOMAINs (default: every domain of every profile),
+    with the PACC site (deploy/pacc.caddy) for those whose profile has [pacc] enabled = true."""
     from autoconfig.formats import caddyfile
     from autoconfig.settings import data_dir
 
     with Service.load(settings) as service:
-        selected = [
-            name
+        selected = {
+            name: provider.pacc
             for domain in domains or (None,)
-            for _, names in service.catalog.select(domain)
+            for provider, names in service.catalog.select(domain)
             for name in names
-        ]
+        }
     template = data_dir("Caddyfile").read_text(encoding="utf-8")
-    write(caddyfile.render(template, list(dict.fromkeys(selected))).body)
+    pacc = data_dir(caddyfile.PACC_SITE).read_text(encoding="utf-8")
+    offered = [name for name, on in selected.items() if on]
+    write(caddyfile.render(template, list(selected), pacc, offered).body)
 
 
 @cli.command()

@@ -4,7 +4,9 @@ The shipped Caddyfile names its sites from ``{$AUTOCONFIG_DOMAIN}``, one domain;
 repeat a site address for each item of a list. This renderer writes the same file with each such
 site address repeated for every domain given (``autoconfig.a.fr, autodiscover.a.fr,
 autoconfig.b.fr, …``): the rest of the file, and so every other setting and environment
-variable, stays exactly as shipped. Pure: text in, text out.
+variable, stays exactly as shipped. The PACC site (``deploy/pacc.caddy``) follows, the same way,
+for the domains whose profile offers PACC only: Caddy asks a certificate for every name it serves,
+and ``ua-auto-config.<domain>`` has DNS records only with PACC. Pure: text in, text out.
 """
 
 from __future__ import annotations
@@ -34,15 +36,13 @@ def _rows(header: str, domains: Sequence[str]) -> list[str]:
     return rows + ([", ".join(others)] if others else [])
 
 
-def render(template: str, domains: Sequence[str]) -> Rendered:
-    """``template`` (the shipped Caddyfile) serving each of ``domains`` (A-labels, lower case)."""
-    if not domains:
-        raise ValueError("at least one domain is needed")
-    lines = [
-        "# Written by `autoconfig caddyfile` for " + ", ".join(domains) + ": the project's",
-        "# Caddyfile with its sites repeated for each domain (AUTOCONFIG_DOMAIN is not read).",
-        "",
-    ]
+PACC_SITE = "deploy/pacc.caddy"
+"""The PACC site's file, beside the Caddyfile (``data_dir``)."""
+
+
+def _sites(template: str, domains: Sequence[str]) -> list[str]:
+    """The lines of ``template`` with each site address line repeated for ``domains``."""
+    lines: list[str] = []
     for line in template.splitlines():
         if not _is_site_header(line):
             lines.append(line)
@@ -53,4 +53,32 @@ def render(template: str, domains: Sequence[str]) -> Rendered:
         *first, last = _rows(header, domains)
         lines.extend(f"{row}," for row in first)
         lines.append(f"{last} {{")
+    return lines
+
+
+def render(
+    template: str, domains: Sequence[str], pacc: str = "", pacc_domains: Sequence[str] = ()
+) -> Rendered:
+    """``template`` (the shipped Caddyfile) serving each of ``domains`` (A-labels, lower case),
+    then ``pacc`` (the PACC site) for ``pacc_domains``, those of them whose profile offers PACC."""
+    if not domains:
+        raise ValueError("at least one domain is needed")
+    others = [d for d in pacc_domains if d not in domains]
+    if others:
+        raise ValueError(f"PACC domains not among the domains: {', '.join(others)}")
+    if pacc_domains and not pacc:
+        raise ValueError(f"PACC domains without the PACC site ({PACC_SITE})")
+    lines = [
+        "# Written by `autoconfig caddyfile` for " + ", ".join(domains) + ": the project's",
+        "# Caddyfile with its sites repeated for each domain (AUTOCONFIG_DOMAIN is not read).",
+        "",
+        *_sites(template, domains),
+    ]
+    if pacc_domains:
+        lines += [
+            "",
+            f"# {PACC_SITE}, for the domains whose profile has [pacc] enabled = true: "
+            + ", ".join(pacc_domains),
+            *_sites(pacc, pacc_domains),
+        ]
     return Rendered(("\n".join(lines) + "\n").encode(), MEDIA_TYPE, "Caddyfile")

@@ -5,7 +5,10 @@ The mail declaration names the servers; the person comes in through two assets i
 as Apple's schema has it: a ``com.apple.asset.useridentity`` (address, full name) and a
 ``com.apple.asset.credential.userpassword`` whose ``Reference.DataURL`` is where the MDM serves
 the ``com.apple.credential.usernameandpassword`` document (the login, never a password here: Mail
-asks for it). Each value the MDM knows per person is its variable (:mod:`.mdm`). When the profile
+asks for it). Each value the MDM knows per person is its variable (:mod:`.mdm`). A document served
+as is would carry the variable itself to every device, so the asset asks it with
+``Authentication: {"Type": "MDM"}`` (iOS 17, macOS 14): the device fetches it with its MDM identity,
+and the MDM, which hosts it, answers each device with its user's login. When the profile
 declares them, ``com.apple.configuration.account.caldav`` and ``.carddav`` declarations follow,
 with the same credential. The output is one JSON object: the declarations, and the credential
 document for the MDM to host.
@@ -34,6 +37,9 @@ CREDENTIAL_DATA = "com.apple.credential.usernameandpassword"
 DATA_URL = "https://mdm.invalid/autoconfig/{identifier}.json"
 """Where the credential document is served: a placeholder (``.invalid`` never resolves), to be
 replaced by the MDM's own URL for it."""
+ASSET_AUTHENTICATION = {"Type": "MDM"}
+"""How the device asks the credential document: as an MDM request (its device identity, and the
+user's when enrolled with one), so that the MDM serves each device its own user's document."""
 
 AUTHENTICATION = {Auth.PASSWORD: "Password", Auth.PASSWORD_ENCRYPTED: "CRAMMD5"}
 
@@ -75,7 +81,8 @@ def declarations(provider: Provider, vendor: mdm.Vendor) -> dict[str, Any]:
         "Reference": {
             "DataURL": DATA_URL.format(identifier=ids["credential"]),
             "ContentType": "application/json",
-        }
+        },
+        "Authentication": dict(ASSET_AUTHENTICATION),
     }
     mail = {
         "VisibleName": provider.short_name.default,

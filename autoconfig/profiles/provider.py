@@ -123,7 +123,8 @@ def _pacc(
     dav: dict[str, DavServer | None],
 ) -> bool | None:
     """The optional ``[pacc]`` table: whether PACC is served; ``None`` when refused. PACC has no
-    username field (clients log in with the address) and no port or security field."""
+    username field (clients log in with the address), no port or security field, and says only
+    ``"password": true`` (a password inside TLS, not CRAM-MD5)."""
     table = parent.table("pacc", required=False)
     if table is None:
         return None if parent.has("pacc") else False
@@ -147,6 +148,12 @@ def _pacc(
                 "enabled",
                 f"PACC clients reach {kind} with implicit TLS on port {port} (expected "
                 f"{kind}.security = 'tls' and {kind}.port = {port})",
+            )
+        if enabled and server is not None and server.auth is not Auth.PASSWORD:
+            table.problem(
+                "enabled",
+                f"PACC announces a password sent inside TLS, its clients would not try "
+                f"{server.auth} (expected {kind}.auth = '{Auth.PASSWORD}')",
             )
     for kind, dav_server in dav.items():
         if enabled and dav_server is not None and urlsplit(dav_server.url).port not in (None, 443):

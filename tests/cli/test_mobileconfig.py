@@ -229,23 +229,51 @@ def test_mdm_template_is_the_formats_bytes(runner: Invoke, service: Service, tar
     assert b"pdupont" not in result.stdout_bytes  # a template: no one's login
 
 
-@pytest.mark.parametrize("vendor", ["jamf", "intune", "workspaceone"])
-def test_mdm_vendor_option_and_environment(runner: Invoke, vendor: str) -> None:
+@pytest.mark.parametrize(
+    ("render", "vendor"),
+    [
+        (["ddm"], "jamf"),
+        (["ddm"], "workspaceone"),
+        (["mobileconfig", "--mdm"], "jamf"),
+        (["mobileconfig", "--mdm"], "intune"),
+        (["mobileconfig", "--mdm"], "workspaceone"),
+    ],
+)
+def test_mdm_vendor_option_and_environment(runner: Invoke, render: list[str], vendor: str) -> None:
     from autoconfig.formats import mdm
 
-    by_option = runner("render", "ddm", "--mdm-vendor", vendor, "example.org")
-    by_env = runner("render", "ddm", "example.org", env={"AUTOCONFIG_MDM_VENDOR": vendor})
+    by_option = runner("render", *render, "--mdm-vendor", vendor, "example.org")
+    by_env = runner("render", *render, "example.org", env={"AUTOCONFIG_MDM_VENDOR": vendor})
     assert by_option.exit_code == by_env.exit_code == 0, by_option.stderr
     assert by_option.stdout == by_env.stdout
     assert mdm.VARIABLES[mdm.Vendor(vendor)].address in by_option.stdout
+
+
+def test_the_environment_vendor_leaves_a_personal_profile_alone(runner: Invoke) -> None:
+    """AUTOCONFIG_MDM_VENDOR is a setting of the MDM outputs: the personal profile ignores it."""
+    plain = runner("render", "mobileconfig", PIERRE)
+    with_env = runner("render", "mobileconfig", PIERRE, env={"AUTOCONFIG_MDM_VENDOR": "intune"})
+    assert plain.exit_code == with_env.exit_code == 0, with_env.stderr
+    assert plain.stdout_bytes == with_env.stdout_bytes
 
 
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
         (["mobileconfig", "--mdm", "--signed", "example.org"], 2, "--signed: is not for --mdm"),
+        (
+            ["mobileconfig", "--mdm-vendor", "intune", PIERRE],
+            2,
+            "error: --mdm-vendor: is only for --mdm templates (expected --mdm with it)",
+        ),
+        (
+            ["ddm", "--mdm-vendor", "intune", "example.org"],
+            2,
+            "error: --mdm-vendor: intune: takes no custom declarations (expected `render "
+            "mobileconfig --mdm` for it)",
+        ),
         (["ddm", "--mdm-vendor", "acme", "example.org"], 2, "'acme' is not one of"),
-        (["ddm", "unknown.example"], 5, "no profile serves"),
+        (["ddm", "unknown.example"], 5, "error: no profile serves the domain 'unknown.example'"),
         (["mobileconfig", "--mdm", "not an address@x"], 4, "error:"),
     ],
 )

@@ -165,6 +165,23 @@ def test_caddyfile_serves_the_domains_of_the_profiles(
         assert lines[start : start + len(block)] == block
 
 
+@pytest.mark.parametrize(
+    ("args", "pacc_sites"),
+    [
+        (["ac-aix-marseille.fr"], []),  # no [pacc]: no ua-auto-config name, no certificate asked
+        ([], ["ua-auto-config.example.org,", "ua-auto-config.example.net {"]),
+        (["ac-aix-marseille.fr", "example.net"], ["ua-auto-config.example.net {"]),
+    ],
+)
+def test_caddyfile_serves_pacc_only_for_the_profiles_offering_it(
+    runner: Invoke, args: list[str], pacc_sites: list[str]
+) -> None:
+    result = runner("caddyfile", *args)
+    assert result.exit_code == 0, result.stderr
+    sites = [x for x in result.stdout.splitlines() if x.startswith("ua-auto-config.")]
+    assert sites == pacc_sites
+
+
 def test_caddyfile_of_a_domain_no_profile_serves(runner: Invoke) -> None:
     result = runner("caddyfile", "ac-aix-marseille.fr", "gmail.com")
     assert result.exit_code == 5

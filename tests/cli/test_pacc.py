@@ -41,6 +41,24 @@ def test_check_accepts_pacc_once_the_servers_accept_the_address(
     assert result.exit_code == 0, result.stderr
 
 
+def test_check_refuses_pacc_for_servers_without_plain_passwords(
+    runner: Invoke, tmp_path: Path
+) -> None:
+    """PACC says ``"password": true`` (a password inside TLS): a server that takes CRAM-MD5 only
+    would refuse what its clients send."""
+    text = ACADEMIE.replace(
+        'fallback = "%EMAILLOCALPART%"', 'fallback = "%EMAILLOCALPART%"\naddress_accepted = true'
+    ).replace('auth = "password"', 'auth = "password-encrypted"')
+    result = runner("check", "--profiles", str(profiles_with(tmp_path, text + PACC_ON)))
+    assert result.exit_code == 2, result.stderr
+    for kind in ("imap", "smtp"):
+        assert (
+            "academie.toml: pacc.enabled: PACC announces a password sent inside TLS, its clients "
+            f"would not try password-encrypted (expected {kind}.auth = 'password')"
+        ) in result.stderr
+    assert result.stdout == ""
+
+
 def test_dns_prints_the_digest_of_the_bytes_render_prints(runner: Invoke) -> None:
     body = runner("render", "pacc", "example.org").stdout_bytes
     assert body.startswith(b'{"authentication"')
@@ -55,6 +73,14 @@ def test_dns_prints_the_digest_of_the_bytes_render_prints(runner: Invoke) -> Non
 def test_no_pacc_records_for_a_profile_without_it(runner: Invoke) -> None:
     zone = runner("dns", "ac-aix-marseille.fr").stdout
     assert "ua-auto-config" not in zone
+
+
+def test_render_pacc_for_a_domain_no_profile_serves(runner: Invoke) -> None:
+    """Said as the command's argument, not as an HTTP host with a hint for clients."""
+    result = runner("render", "pacc", "unknown.example")
+    assert result.exit_code == 5
+    assert result.stderr == "error: no profile serves the domain 'unknown.example'\n"
+    assert result.stdout == ""
 
 
 def test_render_pacc_for_a_profile_without_it_is_a_clear_error(runner: Invoke) -> None:

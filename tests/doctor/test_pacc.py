@@ -1,4 +1,5 @@
-"""PACC through the real front: Caddy with the shipped Caddyfile in front of ``autoconfig serve``,
+"""PACC through the real front: Caddy with the shipped Caddyfile and ``deploy/pacc.caddy`` in
+front of ``autoconfig serve``,
 BIND serving the zone ``autoconfig dns`` printed. The doctor fetches the document as a client
 would (offering gzip), and checks its SHA-256 against the ``_ua-auto-config`` TXT records."""
 
@@ -87,7 +88,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         app = stack.enter_context(
             serve(tmp, "--profiles", str(folder), "--trusted-proxy", "127.0.0.1")
         )
-        caddy = stack.enter_context(run_caddy(tmp, D, [app.port]))
+        caddy = stack.enter_context(run_caddy(tmp, D, [app.port], pacc=True))
         names = {
             name: stack.enter_context(
                 run_named(tmp / name, {D: zone_text(D, edit(zone), "@ IN A 127.0.0.1")})

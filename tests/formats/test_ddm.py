@@ -15,7 +15,7 @@ from tests import apple_schema
 from tests.conftest import each_profile, profile_id
 from tests.golden import Golden
 
-VENDORS = list(mdm.Vendor)
+VENDORS = list(mdm.DECLARATIVE)
 
 
 def bundle(provider: Provider, vendor: mdm.Vendor) -> dict[str, Any]:
@@ -66,8 +66,20 @@ def test_declarations_pass_apple_schemas(provider: Provider, vendor: mdm.Vendor)
             ),
             "expected one of",
         ),
+        (
+            lambda d: d[1]["Payload"]["Authentication"].update(Type="Basic"),
+            "'Basic' is not allowed (expected one of ['MDM', 'None'])",
+        ),
     ],
-    ids=["no-host", "server-type", "unknown-key", "long-id", "missing-asset", "wrong-asset"],
+    ids=[
+        "no-host",
+        "server-type",
+        "unknown-key",
+        "long-id",
+        "missing-asset",
+        "wrong-asset",
+        "asset-authentication",
+    ],
 )
 def test_the_validator_catches_broken_declarations(
     service: Service, edit: Any, problem: str
@@ -76,6 +88,13 @@ def test_the_validator_catches_broken_declarations(
     edit(declarations)
     found = apple_schema.declaration_problems(declarations)
     assert any(problem in p for p in found), found
+
+
+def test_intune_takes_no_declarations() -> None:
+    """Intune's custom profiles are .mobileconfig files, and its settings catalog has no mail
+    declaration: ``render ddm`` is not for it (the classic template is)."""
+    assert mdm.Vendor.INTUNE not in mdm.DECLARATIVE
+    assert set(mdm.DECLARATIVE) == {mdm.Vendor.JAMF, mdm.Vendor.WORKSPACE_ONE}
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -112,6 +131,9 @@ def test_servers_and_references(service: Service) -> None:
         == credential["Identifier"]
     )
     assert credential["Payload"]["Reference"]["DataURL"].startswith("https://")
+    # the document is per user: the device asks it as an MDM request, so the MDM answers each
+    # device with its user's login (a document hosted as is would give all the variable itself)
+    assert credential["Payload"]["Authentication"] == {"Type": "MDM"}
     assert mail["VisibleName"] == provider.short_name.default
 
 

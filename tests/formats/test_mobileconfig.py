@@ -366,7 +366,9 @@ def test_mdm_template_carries_the_variables_and_nothing_personal(
     ("domain", "vendor", "login"),
     [
         ("ac-aix-marseille.fr", mdm.Vendor.JAMF, "$USERNAME"),  # the academic ID: the MDM's user
-        ("ac-aix-marseille.fr", mdm.Vendor.INTUNE, "{{userprincipalname}}"),
+        # Intune: the on-premises directory's account name, not the UPN (which looks like an
+        # address, wrong exactly where the login is not the address)
+        ("ac-aix-marseille.fr", mdm.Vendor.INTUNE, "{{OnPremisesSamAccountName}}"),
         ("ac-aix-marseille.fr", mdm.Vendor.WORKSPACE_ONE, "{EnrollmentUser}"),
         ("example.org", mdm.Vendor.JAMF, "$EMAIL"),  # template %EMAILADDRESS%: the address
         ("example.org", mdm.Vendor.INTUNE, "{{mail}}"),
@@ -376,3 +378,15 @@ def test_mdm_login_follows_the_profile_rule(
     service: Service, domain: str, vendor: mdm.Vendor, login: str
 ) -> None:
     assert mdm.person(service.catalog.lookup(domain), vendor).login == login
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_mdm_login_is_the_address_where_the_servers_accept_it(
+    service: Service, vendor: mdm.Vendor
+) -> None:
+    """``login.address_accepted``: the address, which every MDM knows, rather than a user
+    attribute that must hold the login."""
+    academie = service.catalog.lookup("ac-aix-marseille.fr")
+    accepted = replace(academie, login=replace(academie.login, address_accepted=True))
+    assert mdm.person(accepted, vendor).login == mdm.VARIABLES[vendor].address
+    assert mdm.person(academie, vendor).login == mdm.VARIABLES[vendor].user

@@ -329,6 +329,18 @@ PACC_REFUSED = [
         "pacc.enabled: PACC clients reach smtp with implicit TLS on port 465",
     ),
     (
+        "imap with cram-md5 only",
+        [ACCEPTED, ('auth = "password"', 'auth = "password-encrypted"')],
+        "pacc.enabled: PACC announces a password sent inside TLS, its clients would not try "
+        "password-encrypted (expected imap.auth = 'password')",
+    ),
+    (
+        "smtp with cram-md5 only",
+        [ACCEPTED, ('auth = "password"\n\n[login]', 'auth = "password-encrypted"\n\n[login]')],
+        "pacc.enabled: PACC announces a password sent inside TLS, its clients would not try "
+        "password-encrypted (expected smtp.auth = 'password')",
+    ),
+    (
         "dav on another port",
         [
             ACCEPTED,
