@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
-from starlette.types import StatelessLifespan
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send, StatelessLifespan
 
 from autoconfig.service import Service
 from autoconfig.web import clients, operations, site
@@ -23,6 +24,7 @@ from autoconfig.web.headers import SecurityHeaders
 from autoconfig.web.metrics import Metrics
 from autoconfig.web.observe import Observe
 from autoconfig.web.proxy import ClientAddress
+from autoconfig.web.requests import OneHost
 
 
 def routes() -> list[BaseRoute]:
@@ -41,6 +43,31 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+def slash_redirect(router: Router) -> None:
+    """A path that differs from a route only by its trailing slash (``/aide``, ``…/config-v1.1.xml/``)
+    is redirected to the route by a relative ``Location`` (path and query): Starlette's own
+    redirect is absolute, built from ``Host`` and the scheme the app sees (``http://`` behind Caddy),
+    which sent clients to cleartext or to whatever host a client named."""
+    router.redirect_slashes = False
+    not_found = router.not_found
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if scope["type"] == "http" and path != "/":
+            other = path.rstrip("/") if path.endswith("/") else path + "/"
+            # Never "//host" or "/\\host": browsers read both as another host.
+            if other[:1] == "/" and other[1:2] not in ("/", "\\"):
+                moved = {**scope, "path": other}
+                if any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
+                    query = scope["query_string"].decode("latin-1")
+                    location = other + (f"?{query}" if query else "")
+                    await RedirectResponse(location, status_code=308)(scope, receive, send)
+                    return
+        await not_found(scope, receive, send)
+
+    router.default = default
+
+
 def create_app(
     service: Service,
     *,
@@ -55,10 +82,12 @@ def create_app(
             Middleware(Observe, metrics=metrics),
             Middleware(ClientAddress, trusted=service.settings.trusted_proxies),
             Middleware(SecurityHeaders),
+            Middleware(OneHost),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
+    slash_redirect(app.router)
     app.state.service = service
     app.state.help_site = site.Site.load()
     app.state.metrics = metrics
