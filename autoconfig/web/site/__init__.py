@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from autoconfig.model import Localized
 from autoconfig.settings import data_dir
+from autoconfig.usernames.ratelimit import RateLimit
 from autoconfig.web.observe import note, note_resolution
 from autoconfig.web.requests import query, service_of
 from autoconfig.web.responses import Cache
@@ -80,6 +81,12 @@ def site_of(request: Request) -> Site:
     return site
 
 
+def qr_budget_of(request: Request) -> RateLimit:
+    """The app's count of QR codes drawn per client (:func:`personal.qr_budget`)."""
+    budget: RateLimit = request.app.state.qr_budget
+    return budget
+
+
 def page_language(request: Request) -> str | None:
     """The language of the help page ``request`` asks for (``/`` too: the browser's), or
     ``None`` when it is no help page: errors on the site's paths are answered with its pages."""
@@ -116,7 +123,7 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
         if page.key == "setup" and QUERY_FIELD in request.query_params:
             typed = request.query_params[QUERY_FIELD]
             found = await personal.lookup(
-                service, provider, query(request, typed), _origin(request)
+                service, provider, query(request, typed), _origin(request), qr_budget_of(request)
             )
             if found.resolution is not None:
                 note_resolution(request, found.resolution)

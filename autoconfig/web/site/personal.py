@@ -7,8 +7,10 @@ another provider is refused like a malformed one: one provider's site never show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import quote
 
 import segno
@@ -19,11 +21,27 @@ from autoconfig.errors import AddressError
 from autoconfig.formats import android
 from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Resolution, Service
+from autoconfig.settings import Network
 from autoconfig.usernames.bounded import UNANSWERED
+from autoconfig.usernames.ratelimit import RateLimit
 from autoconfig.web.clients import MOBILECONFIG_PATH
 
 MAX_ECHO = 254
 """Longest typed text shown back in the form."""
+QR_CACHED = 1024
+"""QR codes kept once drawn (a drawing takes 5 to 20 ms of CPU; a page reloaded, or seen in the
+other language, draws nothing)."""
+QR_PER_CLIENT = 30
+"""Distinct addresses per minute for which one client gets its QR codes drawn (outside the
+rate-limit exempt networks); past that its setup pages come without them (the download link
+stays), so a client asking for endless unique addresses costs a page render each, not a drawing.
+"""
+
+
+def qr_budget(exempt: Sequence[Network]) -> RateLimit:
+    """The per-client count behind :data:`QR_PER_CLIENT`, per process (asking again for an address
+    already counted costs nothing)."""
+    return RateLimit(QR_PER_CLIENT, exempt=exempt)
 
 
 class FormError(StrEnum):
@@ -80,6 +98,7 @@ def check(provider: Provider, typed: str) -> FormError | None:
     return None if parsed.domain in provider.domains else FormError.ELSEWHERE
 
 
+@lru_cache(maxsize=QR_CACHED)
 def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
     """An inline SVG QR code of ``text``, hidden from assistive technology (the page names it)."""
     svg = segno.make(text, error="m").svg_inline(
@@ -90,10 +109,13 @@ def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
     return Markup(hidden)  # noqa: S704
 
 
-async def lookup(service: Service, provider: Provider, query: Query, origin: str) -> Lookup:
+async def lookup(
+    service: Service, provider: Provider, query: Query, origin: str, budget: RateLimit
+) -> Lookup:
     """Check the address of ``query`` and, when it is one of ``provider``'s, answer it.
 
     ``origin`` is ``https://<host>``: the QR code must open the download from another device.
+    ``budget``: whether the client may have QR codes drawn for this address (:func:`qr_budget`).
     """
     typed = query.address or ""
     echo = typed.strip()[:MAX_ECHO]
@@ -103,6 +125,8 @@ async def lookup(service: Service, provider: Provider, query: Query, origin: str
     resolution = await service.resolve(query)
     assert resolution.account.address is not None  # the query has an address
     link = f"{MOBILECONFIG_PATH}?email={quote(str(resolution.account.address), safe='')}"
+    if not budget.admit(query.client, str(resolution.account.address)):
+        return Lookup(echo, None, resolution, link)
     payload = android.payload(provider, resolution.account)
     # The quiet zone the QR standard asks for (4 modules): phone cameras read it at once.
     android_code = qr_code(payload, border=4, svgclass="qr-code android-code") if payload else None
