@@ -11,12 +11,14 @@ import signal
 import socket
 import ssl
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
 
 from tests.caddy import FRONT_DOMAIN, Fetched, Front, curl
 from tests.hostile.slowstreams import SlowStreams
+from tests.servers import http_status
 from tests.tools import wait_until
 
 D = FRONT_DOMAIN
@@ -65,23 +67,31 @@ def slowest(front: Front, rounds: int = 3) -> float:
     return worst
 
 
-def slow_streams(front: Front, **options: object) -> SlowStreams:
+SITES = [f"autodiscover.{D}", D]
+"""Where Autodiscover is proxied: the project's Caddyfile, and the main website's snippet
+(deploy/main-site.caddy)."""
+
+
+def slow_streams(front: Front, host: str = f"autodiscover.{D}", **options: object) -> SlowStreams:
     caddy = front.caddy
     return SlowStreams(
         caddy.https_port,
-        f"autodiscover.{D}",
+        host,
         f"/autodiscover/autodiscover.xml?email=gaelle.lheritier%40{D}",
         caddy.root_certificate,
         **options,  # type: ignore[arg-type]
     )
 
 
-def test_slow_body_streams_on_one_connection_leave_others_answered(front: Front) -> None:
+@pytest.mark.parametrize("site", SITES)
+def test_slow_body_streams_on_one_connection_leave_others_answered(front: Front, site: str) -> None:
     """H1: 200 streams on one HTTP/2 connection, each sending its 16 kB body a byte a second,
     held every connection Caddy may open to both instances. Caddy now reads a body whole before
-    asking an instance (buffer_requests): the streams tie up nothing but their own connection."""
+    asking an instance (buffer_requests): the streams tie up nothing but their own connection.
+    (Through the main website's snippet, which sets no connection limit, the streams used to
+    reach the instances, which now cut them off after 10 s; Caddy buffers there too.)"""
     password = ("authorization", f"Basic {PASSWORD}")
-    with slow_streams(front, streams=ATTACK_STREAMS, headers=(password,)) as attack:
+    with slow_streams(front, site, streams=ATTACK_STREAMS, headers=(password,)) as attack:
         time.sleep(1.5)  # the attack is established: every stream has sent a few bytes
         assert attack.opened == ATTACK_STREAMS
         assert attack.open_streams == ATTACK_STREAMS, attack.ended
@@ -144,6 +154,12 @@ def test_a_slow_http1_body_is_cut_off(front: Front) -> None:
 
 
 def refused_by_apps(front: Front) -> int:
+    """How many requests the instances have refused as too large, once every answer they gave
+    before is logged (a request of a path of our own, sent to each, is logged after them)."""
+    marker = f"/hostile-marker-{uuid.uuid4().hex}"
+    for app in front.apps:
+        assert http_status(app.url + marker) == 404
+    wait_until(lambda: all(f"path={marker} " in app.log_text() for app in front.apps), "the marker")
     return sum(app.log_text().count(" status=413 ") for app in front.apps)
 
 
@@ -151,7 +167,8 @@ def refused_by_apps(front: Front) -> int:
     ("size", "chunked"),
     [(16 * 1024 + 1, False), (100_000, False), (16 * 1024 + 1, True), (100_000, True)],
 )
-def test_a_body_over_16_kib_is_refused(front: Front, size: int, chunked: bool) -> None:
+@pytest.mark.parametrize("site", SITES)
+def test_a_body_over_16_kib_is_refused(front: Front, size: int, chunked: bool, site: str) -> None:
     """Said to be larger (Content-Length): refused by Caddy before an instance is asked; sent
     without a length: Caddy passes one byte over the limit, and the app refuses it. (HTTP/1.1:
     over HTTP/2 Caddy may reset the stream it has answered before curl has sent the body, which
@@ -159,7 +176,7 @@ def test_a_body_over_16_kib_is_refused(front: Front, size: int, chunked: bool) -
     before = refused_by_apps(front)
     fetched = curl(
         front.caddy,
-        AUTODISCOVER,
+        f"https://{site}/autodiscover/autodiscover.xml",
         method="POST",
         headers=["Content-Type: text/xml", *(["Transfer-Encoding: chunked"] if chunked else [])],
         body=b"<" + b" " * (size - 1),
