@@ -90,6 +90,6 @@ def create_app(
     slash_redirect(app.router)
     app.state.service = service
     app.state.help_site = site.Site.load()
-    app.state.qr_budget = site.personal.qr_budget(service.settings.lookup.rate_limit_exempt)
+    app.state.setup_budget = site.personal.setup_budget(service.settings.lookup.rate_limit_exempt)
     app.state.metrics = metrics
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class Site:
 
     environments: dict[str, jinja2.Environment]
     stylesheet: bytes
+    errors: dict[tuple[str, int], bytes] = field(default_factory=dict, compare=False, repr=False)
+    """The error pages rendered so far, by language and status."""
 
     @classmethod
     def load(cls, templates: Path | None = None, locale: Path | None = None) -> Site:
@@ -50,9 +52,19 @@ class Site:
         return HTMLResponse(html, status_code=code, headers={"Cache-Control": cache})
 
     def error(self, lang: str, status: int) -> Response:
-        """The neutral error page: it names no provider, so it suits unknown hosts too."""
-        return self.render(
-            lang, "error.html", status, Cache.PRIVATE, status=status, stylesheet=STYLESHEET
+        """The neutral error page: it names no provider, so it suits unknown hosts too; the same
+        for every request, so it is rendered once per language and status (a client flooding
+        errors costs no rendering)."""
+        key = (lang, status)
+        if key not in self.errors:
+            template = self.environments[lang].get_template("error.html")
+            html = template.render(lang=lang, status=status, stylesheet=STYLESHEET)
+            self.errors[key] = html.encode()
+        return Response(
+            self.errors[key],
+            status_code=status,
+            media_type="text/html",
+            headers={"Cache-Control": Cache.PRIVATE},
         )
 
 
@@ -81,9 +93,9 @@ def site_of(request: Request) -> Site:
     return site
 
 
-def qr_budget_of(request: Request) -> RateLimit:
-    """The app's count of QR codes drawn per client (:func:`personal.qr_budget`)."""
-    budget: RateLimit = request.app.state.qr_budget
+def setup_budget_of(request: Request) -> RateLimit:
+    """The app's count of setup pages answered per client (:func:`personal.setup_budget`)."""
+    budget: RateLimit = request.app.state.setup_budget
     return budget
 
 
@@ -123,7 +135,7 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
         if page.key == "setup" and QUERY_FIELD in request.query_params:
             typed = request.query_params[QUERY_FIELD]
             found = await personal.lookup(
-                service, provider, query(request, typed), _origin(request), qr_budget_of(request)
+                service, provider, query(request, typed), _origin(request), setup_budget_of(request)
             )
             if found.resolution is not None:
                 note_resolution(request, found.resolution)

@@ -17,7 +17,7 @@ import segno
 from markupsafe import Markup
 
 from autoconfig import address
-from autoconfig.errors import AddressError
+from autoconfig.errors import AddressError, TooManyRequestsError
 from autoconfig.formats import android
 from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Resolution, Service
@@ -31,17 +31,17 @@ MAX_ECHO = 254
 QR_CACHED = 1024
 """QR codes kept once drawn (a drawing takes 5 to 20 ms of CPU; a page reloaded, or seen in the
 other language, draws nothing)."""
-QR_PER_CLIENT = 30
-"""Distinct addresses per minute for which one client gets its QR codes drawn (outside the
-rate-limit exempt networks); past that its setup pages come without them (the download link
-stays), so a client asking for endless unique addresses costs a page render each, not a drawing.
-"""
+SETUP_PER_CLIENT = 30
+"""Distinct addresses (as typed) per minute for which one client gets the setup page answered
+(outside the rate-limit exempt networks). Each answer costs a page render (about 3 ms) and its
+QR codes (5 to 20 ms more), for any address, known or not: past this bound a client gets a 429
+(the site's error page, rendered once), so one asking for endless unique addresses costs next to
+nothing. Asking again for an address already counted costs nothing."""
 
 
-def qr_budget(exempt: Sequence[Network]) -> RateLimit:
-    """The per-client count behind :data:`QR_PER_CLIENT`, per process (asking again for an address
-    already counted costs nothing)."""
-    return RateLimit(QR_PER_CLIENT, exempt=exempt)
+def setup_budget(exempt: Sequence[Network]) -> RateLimit:
+    """The per-client count behind :data:`SETUP_PER_CLIENT`, per process."""
+    return RateLimit(SETUP_PER_CLIENT, exempt=exempt)
 
 
 class FormError(StrEnum):
@@ -115,9 +115,11 @@ async def lookup(
     """Check the address of ``query`` and, when it is one of ``provider``'s, answer it.
 
     ``origin`` is ``https://<host>``: the QR code must open the download from another device.
-    ``budget``: whether the client may have QR codes drawn for this address (:func:`qr_budget`).
+    ``budget``: :func:`setup_budget`; :class:`TooManyRequestsError` when the client is past it.
     """
     typed = query.address or ""
+    if not budget.admit(query.client, typed):
+        raise TooManyRequestsError(f"more than {SETUP_PER_CLIENT} addresses a minute")
     echo = typed.strip()[:MAX_ECHO]
     error = check(provider, typed)
     if error is not None:
@@ -125,8 +127,6 @@ async def lookup(
     resolution = await service.resolve(query)
     assert resolution.account.address is not None  # the query has an address
     link = f"{MOBILECONFIG_PATH}?email={quote(str(resolution.account.address), safe='')}"
-    if not budget.admit(query.client, str(resolution.account.address)):
-        return Lookup(echo, None, resolution, link)
     payload = android.payload(provider, resolution.account)
     # The quiet zone the QR standard asks for (4 modules): phone cameras read it at once.
     android_code = qr_code(payload, border=4, svgclass="qr-code android-code") if payload else None
