@@ -31,7 +31,7 @@ class HeadersTooLarge(Exception):
     """Raised inside the parser's callback to stop it: the headers are over the limit."""
 
 
-class BoundedHttpToolsProtocol(HttpToolsProtocol):  # type: ignore[misc]
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """Given to uvicorn as ``http=`` (by its import path: the workers import it themselves)."""
 
     read_timeout = READ_TIMEOUT
