@@ -17,10 +17,10 @@ each phase: their requests, errors (non-2xx or no answer within 5 s), p50, p99 a
 3. ``slow-connections`` (H1, HTTP/1.1): the same with ``--connections`` TLS connections, each
    sending its body a byte a second (reopened when Caddy cuts it off). Same target.
 4. ``hung-instance`` (I4/I5): the same layout; one instance is stopped (SIGSTOP, all its
-   processes) for the attack's duration. Target: p99 of the others under 1 s, and at most one
-   error per poller: the request each poller sends to the hung instance before Caddy avoids it
-   waits Caddy's 3 s response time-out (max shows it), then a GET is retried on the other
-   instance and a POST fails (504: Caddy does not replay a body).
+   processes). Its first 4.5 s are shown apart: until Caddy's health check takes the instance
+   out, a request that meets it waits Caddy's 3 s response time-out, then a GET is retried on
+   the other instance and a POST fails (504: Caddy does not replay a body). Target, for the
+   ``--duration`` after those: every request of the others answered in under 1 s, none failed.
 
 Everything on 127.0.0.1, bounded in time; every server stopped at the end.
 """
@@ -61,6 +61,9 @@ NORMAL_S = 1.0
 """The issue's figure: a normal request answered in under 1 s during an attack."""
 FLOOD_RATIO = 2.0
 """The issue's figure: the others' p99 during the setup flood within 2× their idle p99."""
+HEALTH_OUT = 4.5
+"""Seconds within which Caddy's active health check takes a hung instance out (the Caddyfile's
+health_interval 2 s + health_timeout 2 s, and a margin)."""
 ATTACKER = "203.0.113.66"
 PEOPLE = ("pierre.dupont", "marie.martin", "gaelle.lheritier", "jean-luc.nguyen", "sophie.bernard")
 AUTODISCOVER_BODY = (
@@ -394,7 +397,11 @@ def under_attack(
     idle = poll(others, args.pollers, args.poll_interval, args.duration)
     found.phase(scenario, "idle", idle)
     with attack() as held:
-        time.sleep(1.5)
+        if scenario == "hung-instance":
+            first = poll(others, args.pollers, args.poll_interval, HEALTH_OUT)
+            found.phase(scenario, f"first {HEALTH_OUT} s", first)
+        else:
+            time.sleep(1.5)
         attacked = poll(others, args.pollers, args.poll_interval, args.duration)
         if isinstance(held, SlowStreams):
             found.note(
@@ -403,18 +410,11 @@ def under_attack(
         elif isinstance(held, list):
             found.note(f"{scenario}: {held[0]} connections opened in all")
     found.phase(scenario, "attack", attacked)
-    if scenario == "hung-instance":
-        # Each poller meets the hung instance once before Caddy avoids it: a GET then waits the
-        # 3 s time-out and is retried; a POST is not retried (an error).
-        worst, allowed = attacked.quantile(0.99), args.pollers
-        label = f"p99 of the others < {NORMAL_S:.0f} s, ≤ {allowed} errors"
-    else:
-        worst, allowed = attacked.worst, 0
-        label = f"every request of the others < {NORMAL_S:.0f} s, no error"
+    after = f" (after the first {HEALTH_OUT} s)" if scenario == "hung-instance" else ""
     found.target(
-        f"{scenario}: {label}",
-        f"{worst * 1000:.0f} ms, {attacked.errors} errors",
-        worst < NORMAL_S and attacked.errors <= allowed,
+        f"{scenario}: every request of the others{after} < {NORMAL_S:.0f} s, no error",
+        f"{attacked.worst * 1000:.0f} ms, {attacked.errors} errors",
+        attacked.worst < NORMAL_S and attacked.errors == 0,
     )
 
 
