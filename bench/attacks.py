@@ -1,7 +1,7 @@
 """``bench/run attacks``: what the other clients see while one hostile client attacks (issue 16).
 
 Each scenario measures the other clients twice, the same way: idle (nothing else happens), then
-during the attack. The other clients are a steady poller: ``--pollers`` threads, each asking in
+during the attack (after 3 s of the same requests, not counted, that fill a fresh server's caches). The other clients are a steady poller: ``--pollers`` threads, each asking in
 turn Thunderbird's autoconfig, an Autodiscover POST and the setup page for a person of the demo
 directory, one request every ``--poll-interval`` seconds, each over a new connection. Printed for
 each phase: their requests, errors (non-2xx or no answer within 5 s), p50, p99 and max latency.
@@ -61,6 +61,8 @@ NORMAL_S = 1.0
 """The issue's figure: a normal request answered in under 1 s during an attack."""
 FLOOD_RATIO = 2.0
 """The issue's figure: the others' p99 during the setup flood within 2× their idle p99."""
+WARM_UP = 3.0
+"""Seconds the others ask before anything is counted (a fresh server fills its caches)."""
 HEALTH_OUT = 4.5
 """Seconds within which Caddy's active health check takes a hung instance out (the Caddyfile's
 health_interval 2 s + health_timeout 2 s, and a margin)."""
@@ -312,7 +314,7 @@ def setup_flood(args: argparse.Namespace, work: Path, found: Found) -> None:
     with ExitStack() as stack:
         server = serve(work, "setup-flood", stack, "--trusted-proxy", servers.HOST)
         others = other_clients(server.port, None, forwarded=True)
-        time.sleep(1)
+        poll(others, args.pollers, args.poll_interval, WARM_UP)  # not counted: caches fill
         cpu = cpu_seconds(server)
         idle = poll(others, args.pollers, args.poll_interval, args.duration)
         idle_cpu = (cpu_seconds(server) - cpu) / args.duration
@@ -422,6 +424,7 @@ def caddy_scenarios(args: argparse.Namespace, work: Path, found: Found, which: l
     with ExitStack() as stack:
         apps, port, tls = deployed(work, stack)
         name, ca = tls
+        poll(other_clients(port, tls, forwarded=False), args.pollers, args.poll_interval, WARM_UP)
         for scenario in which:
             print(f"{scenario}:", flush=True)
             if scenario == "slow-streams":
