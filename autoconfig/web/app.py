@@ -10,9 +10,11 @@ and answers through :func:`~autoconfig.web.responses.respond`; errors become ans
 
 from __future__ import annotations
 
+from urllib.parse import quote, quote_from_bytes
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send, StatelessLifespan
 
@@ -43,6 +45,10 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+URL_SAFE = ":/%?=@[]!$&'()*+,;~"
+"""What a redirect's path and query keep as they are (the rest is percent-encoded, as UTF-8)."""
+
+
 def slash_redirect(router: Router) -> None:
     """A path that differs from a route only by its trailing slash (``/aide``, ``…/config-v1.1.xml/``)
     is redirected to the route by a relative ``Location`` (path and query): Starlette's own
@@ -59,9 +65,11 @@ def slash_redirect(router: Router) -> None:
             if other[:1] == "/" and other[1:2] not in ("/", "\\"):
                 moved = {**scope, "path": other}
                 if any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
-                    query = scope["query_string"].decode("latin-1")
-                    location = other + (f"?{query}" if query else "")
-                    await RedirectResponse(location, status_code=308)(scope, receive, send)
+                    location = quote(other, safe=URL_SAFE)
+                    if scope["query_string"]:
+                        location += "?" + quote_from_bytes(scope["query_string"], safe=URL_SAFE)
+                    moved_permanently = Response(status_code=308, headers={"Location": location})
+                    await moved_permanently(scope, receive, send)
                     return
         await not_found(scope, receive, send)
 

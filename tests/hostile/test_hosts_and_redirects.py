@@ -44,6 +44,7 @@ def ask(
         ("/help", "/help/"),
         (f"/mail/config-v1.1.xml/?{PIERRE_QUERY}", f"/mail/config-v1.1.xml?{PIERRE_QUERY}"),
         ("/Autodiscover/Autodiscover.xml/", "/Autodiscover/Autodiscover.xml"),
+        ("/aide?email=jos%C3%A9%40x&a=b+c", "/aide/?email=jos%C3%A9%40x&a=b+c"),
     ],
 )
 @pytest.mark.parametrize("host", [f"autoconfig.{D}", "evil.example"])
