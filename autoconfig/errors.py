@@ -8,6 +8,7 @@
     ├── UnknownDomainError (LookupError)    no profile serves this domain                     → HTTP 404
     ├── RequestError (ValueError)           a request is malformed in another way             → HTTP 400
     │   ├── BodyTooLargeError               a request body is over the limit                  → HTTP 413
+    │   ├── TooManyRequestsError            one client asked too much, for a while            → HTTP 429
     │   └── XMLError                        a request body is not acceptable XML              → HTTP 400
     └── DirectoryError (OSError)            the login directory cannot be read
 
@@ -65,6 +66,11 @@ class RequestError(AutoconfigError, ValueError):
 
 class BodyTooLargeError(RequestError):
     """A request body is larger than the service accepts."""
+
+
+class TooManyRequestsError(RequestError):
+    """One client asked for more than its share (a bound per client and minute); it may ask again
+    later."""
 
 
 class XMLError(RequestError):

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
+import attacks
 import csv_load
 import directory
 import faults
@@ -59,6 +60,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "mobileconfig": mobileconfig,
     "csv-load": csv_load,
     "limits": limits,
+    "attacks": attacks,
 }
 
 

@@ -57,8 +57,10 @@ def curl(
     method: str = "GET",
     headers: Sequence[str] = (),
     body: bytes | None = None,
+    options: Sequence[str] = (),
 ) -> Fetched:
-    """One request with curl, the URL's host name resolved to 127.0.0.1 and Caddy's root trusted."""
+    """One request with curl, the URL's host name resolved to 127.0.0.1 and Caddy's root trusted
+    (``options``: more of curl's, e.g. ``--http1.1``)."""
     host = url.split("/")[2]
     port = caddy.port_of(url)
     scheme_port = 443 if url.startswith("https://") else 80
@@ -82,6 +84,7 @@ def curl(
     ]
     for header in headers:
         command += ["--header", header]
+    command += options
     if body is not None:
         command += ["--data-binary", "@-"]
     done = subprocess.run(

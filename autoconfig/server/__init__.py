@@ -50,6 +50,8 @@ def run(settings: Settings, server: ServerSettings) -> None:
     """Start uvicorn with the worker factory; the workers read the settings from the environment."""
     import uvicorn
 
+    from autoconfig.server.protocol import KEEP_ALIVE, PROTOCOL
+
     shared = tempfile.mkdtemp(prefix="autoconfig-shared-") if server.workers > 1 else None
     if shared is not None:
         # The workers share their metrics and the per-client limit in this folder.
@@ -76,8 +78,10 @@ def run(settings: Settings, server: ServerSettings) -> None:
         "server_header": False,
         # Chosen by measurement (bench/RESULTS.md); both come with uvicorn[standard]. Named so
         # that a missing one is an error, not a silent fall-back to a far slower implementation.
-        "http": "httptools",
+        # httptools, bounded in time and size (.protocol: a client sending slowly is cut off).
+        "http": PROTOCOL,
         "loop": "uvloop",
+        "timeout_keep_alive": KEEP_ALIVE,
         "timeout_graceful_shutdown": server.shutdown_timeout,
     }
     if shared is None:

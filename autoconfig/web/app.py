@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote, quote_from_bytes
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
-from starlette.types import StatelessLifespan
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Receive, Scope, Send, StatelessLifespan
 
 from autoconfig.service import Service
 from autoconfig.web import clients, operations, site
@@ -27,6 +29,7 @@ from autoconfig.web.health import Health, probing
 from autoconfig.web.metrics import Metrics
 from autoconfig.web.observe import Observe
 from autoconfig.web.proxy import ClientAddress
+from autoconfig.web.requests import OneHost
 
 
 def routes() -> list[BaseRoute]:
@@ -45,6 +48,37 @@ def routes() -> list[BaseRoute]:
         Route("/metrics", operations.metrics, methods=["GET"]),
         Route("/status", operations.status, methods=["GET"]),
     ]
+
+
+URL_SAFE = ":/%?=@[]!$&'()*+,;~"
+"""What a redirect's path and query keep as they are (the rest is percent-encoded, as UTF-8)."""
+
+
+def slash_redirect(router: Router) -> None:
+    """A path that differs from a route only by its trailing slash (``/aide``, ``…/config-v1.1.xml/``)
+    is redirected to the route by a relative ``Location`` (path and query): Starlette's own
+    redirect is absolute, built from ``Host`` and the scheme the app sees (``http://`` behind Caddy),
+    which sent clients to cleartext or to whatever host a client named."""
+    router.redirect_slashes = False
+    not_found = router.not_found
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if scope["type"] == "http" and path != "/":
+            other = path.rstrip("/") if path.endswith("/") else path + "/"
+            # Never "//host" or "/\\host": browsers read both as another host.
+            if other[:1] == "/" and other[1:2] not in ("/", "\\"):
+                moved = {**scope, "path": other}
+                if any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
+                    location = quote(other, safe=URL_SAFE)
+                    if scope["query_string"]:
+                        location += "?" + quote_from_bytes(scope["query_string"], safe=URL_SAFE)
+                    moved_permanently = Response(status_code=308, headers={"Location": location})
+                    await moved_permanently(scope, receive, send)
+                    return
+        await not_found(scope, receive, send)
+
+    router.default = default
 
 
 def create_app(
@@ -78,12 +112,15 @@ def create_app(
             ),
             Middleware(ClientAddress, trusted=service.settings.trusted_proxies),
             Middleware(SecurityHeaders),
+            Middleware(OneHost),
         ],
         exception_handlers=HANDLERS,
         lifespan=running,
     )
+    slash_redirect(app.router)
     app.state.service = service
     app.state.help_site = site.Site.load()
+    app.state.setup_budget = site.personal.setup_budget(service.settings.lookup.rate_limit_exempt)
     app.state.metrics = metrics
     app.state.health = health
     metrics.follow(lambda: getattr(app.state, "service", None))

@@ -12,9 +12,11 @@ from autoconfig.errors import (
     AutoconfigError,
     BodyTooLargeError,
     RequestError,
+    TooManyRequestsError,
     UnknownDomainError,
     for_class,
 )
+from autoconfig.usernames.ratelimit import WINDOW
 from autoconfig.web import site
 from autoconfig.web.responses import Cache
 
@@ -22,6 +24,7 @@ STATUS: dict[type[Exception], int] = {
     AddressError: 400,
     RequestError: 400,
     BodyTooLargeError: 413,
+    TooManyRequestsError: 429,
     UnknownDomainError: 404,
 }
 """HTTP status of each of our errors (its class or nearest parent); 500 for any other."""
@@ -37,14 +40,22 @@ def error_response(status: int, message: str) -> Response:
     )
 
 
+RETRY_AFTER = {429: str(round(WINDOW))}
+"""The ``Retry-After`` of the statuses that have one: a per-client bound lasts a window."""
+
+
 async def autoconfig_error(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
-    if status < 500:
-        lang = site.page_language(request)
-        if lang is not None:
-            return site.site_of(request).error(lang, status)
-        return error_response(status, str(exc))
-    return error_response(status, "internal error")
+    if status >= 500:
+        return error_response(status, "internal error")
+    lang = site.page_language(request)
+    if lang is not None:
+        response = site.site_of(request).error(lang, status)
+    else:
+        response = error_response(status, str(exc))
+    if status in RETRY_AFTER:
+        response.headers["Retry-After"] = RETRY_AFTER[status]
+    return response
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:

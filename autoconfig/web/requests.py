@@ -1,13 +1,16 @@
 """What the endpoints read from a request: the loaded service, the :class:`Query` it asks, and
-its body (bounded)."""
+its body (bounded); and the one ``Host`` it may name (:class:`OneHost`)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from autoconfig.errors import BodyTooLargeError
 from autoconfig.service import Query, Service
 from autoconfig.web.proxy import client_of
+from autoconfig.web.responses import Cache
 
 
 def service_of(request: Request) -> Service:
@@ -37,3 +40,22 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLargeError(f"request body is over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class OneHost:
+    """ASGI middleware refusing (400) a request with more than one ``Host`` header: which one
+    names the provider would be a guess, and a proxy in front may have guessed otherwise."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and sum(1 for k, _ in scope["headers"] if k == b"host") > 1:
+            response = PlainTextResponse(
+                "more than one Host header\n",
+                status_code=400,
+                headers={"Cache-Control": Cache.NO_STORE},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

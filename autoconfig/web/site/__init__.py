@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import gettext
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from autoconfig.errors import UnknownDomainError
 from autoconfig.model import Localized, Provider
 from autoconfig.settings import data_dir
+from autoconfig.usernames.ratelimit import RateLimit
 from autoconfig.web.observe import note, note_resolution
 from autoconfig.web.requests import query, service_of
 from autoconfig.web.responses import Cache
@@ -52,6 +53,8 @@ class Site:
 
     environments: dict[str, jinja2.Environment]
     stylesheet: bytes
+    errors: dict[tuple[str, int], bytes] = field(default_factory=dict, compare=False, repr=False)
+    """The error pages rendered so far, by language and status."""
 
     @classmethod
     def load(cls, templates: Path | None = None, locale: Path | None = None) -> Site:
@@ -65,9 +68,19 @@ class Site:
         return HTMLResponse(html, status_code=code, headers={"Cache-Control": cache})
 
     def error(self, lang: str, status: int) -> Response:
-        """The neutral error page: it names no provider, so it suits unknown hosts too."""
-        return self.render(
-            lang, "error.html", status, Cache.PRIVATE, status=status, stylesheet=STYLESHEET
+        """The neutral error page: it names no provider, so it suits unknown hosts too; the same
+        for every request, so it is rendered once per language and status (a client flooding
+        errors costs no rendering)."""
+        key = (lang, status)
+        if key not in self.errors:
+            template = self.environments[lang].get_template("error.html")
+            html = template.render(lang=lang, status=status, stylesheet=STYLESHEET)
+            self.errors[key] = html.encode()
+        return Response(
+            self.errors[key],
+            status_code=status,
+            media_type="text/html",
+            headers={"Cache-Control": Cache.PRIVATE},
         )
 
 
@@ -114,6 +127,12 @@ def site_of(request: Request) -> Site:
     return site
 
 
+def setup_budget_of(request: Request) -> RateLimit:
+    """The app's count of setup pages answered per client (:func:`personal.setup_budget`)."""
+    budget: RateLimit = request.app.state.setup_budget
+    return budget
+
+
 def page_language(request: Request) -> str | None:
     """The language of the help page ``request`` asks for (``/`` too: the browser's), or
     ``None`` when it is no help page: errors on the site's paths are answered with its pages."""
@@ -150,7 +169,7 @@ def page_view(page: Page, lang: str) -> Callable[[Request], Awaitable[Response]]
         if page.key == "setup" and QUERY_FIELD in request.query_params:
             typed = request.query_params[QUERY_FIELD]
             found = await personal.lookup(
-                service, provider, query(request, typed), _origin(request)
+                service, provider, query(request, typed), _origin(request), setup_budget_of(request)
             )
             if found.resolution is not None:
                 note_resolution(request, found.resolution)

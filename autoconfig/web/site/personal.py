@@ -7,23 +7,42 @@ another provider is refused like a malformed one: one provider's site never show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import quote
 
 import segno
 from markupsafe import Markup
 
 from autoconfig import address
-from autoconfig.errors import AddressError
+from autoconfig.errors import AddressError, TooManyRequestsError
 from autoconfig.formats import android
 from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Resolution, Service
+from autoconfig.settings import Network
 from autoconfig.usernames.bounded import UNANSWERED
+from autoconfig.usernames.ratelimit import RateLimit
 from autoconfig.web.clients import MOBILECONFIG_PATH
 
 MAX_ECHO = 254
 """Longest typed text shown back in the form."""
+QR_CACHED = 1024
+"""QR codes kept once drawn (a drawing takes 5 to 20 ms of CPU; a page reloaded, or seen in the
+other language, draws nothing)."""
+SETUP_PER_CLIENT = 120
+"""Distinct addresses (as typed) per minute for which one client gets the setup page answered
+(outside the rate-limit exempt networks): a training session of 40 teachers behind one school
+address, with their typing mistakes, stays well below it. Each answer costs a page render (about 3 ms) and its
+QR codes (5 to 20 ms more), for any address, known or not: past this bound a client gets a 429
+(the site's error page, rendered once), so one asking for endless unique addresses costs next to
+nothing. Asking again for an address already counted costs nothing."""
+
+
+def setup_budget(exempt: Sequence[Network]) -> RateLimit:
+    """The per-client count behind :data:`SETUP_PER_CLIENT`, per process."""
+    return RateLimit(SETUP_PER_CLIENT, exempt=exempt)
 
 
 class FormError(StrEnum):
@@ -80,6 +99,7 @@ def check(provider: Provider, typed: str) -> FormError | None:
     return None if parsed.domain in provider.domains else FormError.ELSEWHERE
 
 
+@lru_cache(maxsize=QR_CACHED)
 def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
     """An inline SVG QR code of ``text``, hidden from assistive technology (the page names it)."""
     svg = segno.make(text, error="m").svg_inline(
@@ -90,12 +110,17 @@ def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
     return Markup(hidden)  # noqa: S704
 
 
-async def lookup(service: Service, provider: Provider, query: Query, origin: str) -> Lookup:
+async def lookup(
+    service: Service, provider: Provider, query: Query, origin: str, budget: RateLimit
+) -> Lookup:
     """Check the address of ``query`` and, when it is one of ``provider``'s, answer it.
 
     ``origin`` is ``https://<host>``: the QR code must open the download from another device.
+    ``budget``: :func:`setup_budget`; :class:`TooManyRequestsError` when the client is past it.
     """
     typed = query.address or ""
+    if not budget.admit(query.client, typed):
+        raise TooManyRequestsError(f"more than {SETUP_PER_CLIENT} addresses a minute")
     echo = address.visible(typed.strip()[:MAX_ECHO])
     error = check(provider, typed)
     if error is not None:
