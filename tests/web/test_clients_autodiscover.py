@@ -446,7 +446,8 @@ def test_cli_for_a_domain_prints_what_a_get_returns(runner: Invoke, client: Test
     ("address", "error"),
     [
         ("someone@gmail.com", UnknownDomainError),
-        ("nope", UnknownDomainError),
+        ("nope.example", UnknownDomainError),
+        ("nope", AddressError),  # a single label is no domain
         ("a@@b.org", AddressError),
     ],
 )
