@@ -19,7 +19,7 @@ from markupsafe import Markup
 from autoconfig import address
 from autoconfig.errors import AddressError, TooManyRequestsError
 from autoconfig.formats import android
-from autoconfig.model import Account, Provider
+from autoconfig.model import Account, Certainty, Provider
 from autoconfig.service import Query, Resolution, Service
 from autoconfig.settings import Network
 from autoconfig.usernames.bounded import UNANSWERED
@@ -31,10 +31,11 @@ MAX_ECHO = 254
 QR_CACHED = 1024
 """QR codes kept once drawn (a drawing takes 5 to 20 ms of CPU; a page reloaded, or seen in the
 other language, draws nothing)."""
-SETUP_PER_CLIENT = 120
+SETUP_PER_CLIENT = 30
 """Distinct addresses (as typed) per minute for which one client gets the setup page answered
-(outside the rate-limit exempt networks): a training session of 40 teachers behind one school
-address, with their typing mistakes, stays well below it. Each answer costs a page render (about 3 ms) and its
+without a login from the directory (outside the rate-limit exempt networks): the people the
+directory gave their login to are bounded by ``--directory-rate-limit`` and not counted here, so a
+training session behind one school address spends only its typing mistakes. Each answer costs a page render (about 3 ms) and its
 QR codes (5 to 20 ms more), for any address, known or not: past this bound a client gets a 429
 (the site's error page, rendered once), so one asking for endless unique addresses costs next to
 nothing. Asking again for an address already counted costs nothing."""
@@ -110,6 +111,11 @@ def qr_code(text: str, border: int = 2, svgclass: str = "qr-code") -> Markup:
     return Markup(hidden)  # noqa: S704
 
 
+def _spend(budget: RateLimit, client: str | None, typed: str) -> None:
+    if not budget.admit(client, typed):
+        raise TooManyRequestsError(f"more than {SETUP_PER_CLIENT} addresses a minute")
+
+
 async def lookup(
     service: Service, provider: Provider, query: Query, origin: str, budget: RateLimit
 ) -> Lookup:
@@ -119,13 +125,16 @@ async def lookup(
     ``budget``: :func:`setup_budget`; :class:`TooManyRequestsError` when the client is past it.
     """
     typed = query.address or ""
-    if not budget.admit(query.client, typed):
-        raise TooManyRequestsError(f"more than {SETUP_PER_CLIENT} addresses a minute")
     echo = address.visible(typed.strip()[:MAX_ECHO])
     error = check(provider, typed)
     if error is not None:
+        _spend(budget, query.client, typed)
         return Lookup(echo, error)
     resolution = await service.resolve(query)
+    if resolution.account.certainty is not Certainty.KNOWN:
+        # A person the directory gave their login to is bounded by the directory's own limit:
+        # a school's teachers cost nothing here, what gives nobody a login does.
+        _spend(budget, query.client, typed)
     assert resolution.account.address is not None  # the query has an address
     link = f"{MOBILECONFIG_PATH}?email={quote(str(resolution.account.address), safe='')}"
     payload = android.payload(provider, resolution.account)
