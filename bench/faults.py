@@ -9,7 +9,7 @@ per-second timeline and a verdict; ``bench/run`` exits 1 when one is not met.
    times: no failed request, and the answers change.
 3. ``kill``: one of two instances behind Caddy (the project's Caddyfile, ``tls internal``) killed
    with SIGKILL, then started again: only requests in flight may fail; it takes traffic again.
-   It lasts 24 s at least, as Caddy keeps a failed instance out for 10 s.
+   It lasts 24 s at least, so that the restarted instance is seen taking traffic again.
 """
 
 from __future__ import annotations
