@@ -2,9 +2,9 @@
 
 Thunderbird runs with a fresh profile that trusts Caddy's internal CA, with every host name it
 looks up answered by 127.0.0.1 (``network.dns.forceResolve``) and, in a mount namespace of its own,
-a ``/etc/resolv.conf`` naming 127.0.0.1, so that its own DNS queries (MX, SRV) stay on loopback
-too. It is driven over Marionette, in its chrome context: each setup runs the modules its Account
-Hub runs when someone types an address (``FindConfig.parallelAutoDiscovery``: its own disk,
+a ``/etc/resolv.conf`` naming a loopback address where nothing listens (:data:`NO_RESOLVER`), so
+that its own DNS queries (MX, SRV) never leave loopback either. It is driven over Marionette, in
+its chrome context: each setup runs the modules its Account Hub runs when someone types an address (``FindConfig.parallelAutoDiscovery``: its own disk,
 autoconfig, the ISPDB, MX and Exchange Autodiscover, all at once), fills in the variables as the
 hub does and creates the account in Thunderbird's backend. What a setup returns is what the new
 account holds: the incoming and outgoing servers and the user names Thunderbird will log in with.
@@ -26,6 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.tools import HarnessError, free_port, require, stop, wait_until
+
+NO_RESOLVER = "127.0.0.9"
+"""The name server of Thunderbird's ``/etc/resolv.conf``: a loopback address nothing listens on, so
+that its own DNS queries (MX, SRV) fail at once, on loopback, whatever the machine runs (a system
+BIND on 127.0.0.1 would recurse to the Internet)."""
 
 SCRIPT_TIMEOUT_S = 90
 """How long one setup may take in Thunderbird (its own time-outs: 5 s per autoconfig URL, 10 s
@@ -199,6 +204,14 @@ def _profile(folder: Path, marionette_port: int, root_certificate: Path) -> None
     subprocess.run([certutil, *trust, "-d", database], check=True)
 
 
+def _nothing_answers_dns_on(address: str) -> None:
+    try:
+        socket.create_connection((address, 53), timeout=1).close()
+    except OSError:
+        return
+    raise HarnessError(f"something listens on {address}:53; Thunderbird's DNS must go nowhere")
+
+
 @contextmanager
 def run_thunderbird(tmp: Path, root_certificate: Path) -> Iterator[Thunderbird]:
     """Headless Thunderbird with a new profile trusting ``root_certificate``, ready to set up."""
@@ -209,8 +222,9 @@ def run_thunderbird(tmp: Path, root_certificate: Path) -> Iterator[Thunderbird]:
     port = free_port()
     profile = tmp / "thunderbird-profile"
     _profile(profile, port, root_certificate)
+    _nothing_answers_dns_on(NO_RESOLVER)
     resolv = tmp / "resolv.conf"
-    resolv.write_text("nameserver 127.0.0.1\n", encoding="ascii")
+    resolv.write_text(f"nameserver {NO_RESOLVER}\n", encoding="ascii")
     log = tmp / "thunderbird.log"
     # The bind mount lives in the namespace only: the machine's /etc/resolv.conf is untouched.
     inner = (
