@@ -59,44 +59,15 @@ def run_named(folder: Path, zones: dict[str, str]) -> Iterator[NameServer]:
     """``named`` in the foreground on a free loopback port, authoritative for ``zones``
     (origin → zone text), no recursion, no control channel."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     statements = []
     for origin, text in zones.items():
         path = folder / f"{origin}.zone"
         path.write_text(text, encoding="utf-8")
         check_zone(origin, path)
         statements.append(f'zone "{origin}" {{ type primary; file "{path}"; }};')
-    config = folder / "named.conf"
-    config.write_text(
-        "options {\n"
-        f'  directory "{folder}";\n'
-        f'  pid-file "{folder}/named.pid";\n'
-        f'  session-keyfile "{folder}/session.key";\n'
-        f'  managed-keys-directory "{folder}";\n'
-        f"  listen-on port {port} {{ 127.0.0.1; }};\n"
-        "  listen-on-v6 { none; };\n"
-        "  recursion no;\n"
-        "  dnssec-validation no;\n"
-        "};\n"
-        "controls { };\n" + "\n".join(statements) + "\n",
-        encoding="utf-8",
-    )
-    server = NameServer(port, folder / "named.log")
-    with server.log.open("wb") as sink:
-        process = subprocess.Popen(
-            [require("named"), "-g", "-n", "1", "-c", str(config)],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        first = next(iter(zones))
-        wait_until(
-            lambda: process.poll() is not None or server.answers(first), f"named on port {port}"
-        )
-        assert process.poll() is None, server.log.read_text(errors="replace")
+    options = "  recursion no;\n  dnssec-validation no;\n"
+    with _named(folder, options, statements, next(iter(zones))) as server:
         yield server
-    finally:
-        stop(process)
 
 
 def sign_zone(folder: Path, origin: str, text: str) -> tuple[str, str]:
@@ -157,11 +128,23 @@ def run_resolver(folder: Path, forwards: dict[str, int], anchors: str) -> Iterat
     """A validating recursive ``named`` on a free loopback port that asks 127.0.0.1:PORT for each
     zone of ``forwards`` and validates with ``anchors`` (a ``trust-anchors`` statement) only."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     statements = [
-        f'zone "{origin}" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {at}; }}; }};'
-        for origin, at in forwards.items()
+        anchors,
+        *(
+            f'zone "{origin}" {{ type forward; forward only; forwarders {{ 127.0.0.1 port {at}; }}; }};'
+            for origin, at in forwards.items()
+        ),
     ]
+    options = "  recursion yes;\n  allow-recursion { 127.0.0.1; };\n  dnssec-validation yes;\n"
+    with _named(folder, options, statements, next(iter(forwards))) as server:
+        yield server
+
+
+@contextmanager
+def _named(folder: Path, options: str, statements: list[str], first: str) -> Iterator[NameServer]:
+    """``named`` with ``options`` and ``statements`` on a free loopback port, in the foreground,
+    ready once it answers for the zone ``first``."""
+    port = free_port()
     config = folder / "named.conf"
     config.write_text(
         "options {\n"
@@ -171,11 +154,9 @@ def run_resolver(folder: Path, forwards: dict[str, int], anchors: str) -> Iterat
         f'  managed-keys-directory "{folder}";\n'
         f"  listen-on port {port} {{ 127.0.0.1; }};\n"
         "  listen-on-v6 { none; };\n"
-        "  recursion yes;\n"
-        "  allow-recursion { 127.0.0.1; };\n"
-        "  dnssec-validation yes;\n"
+        f"{options}"
         "};\n"
-        f"controls {{ }};\n{anchors}\n" + "\n".join(statements) + "\n",
+        "controls { };\n" + "\n".join(statements) + "\n",
         encoding="utf-8",
     )
     server = NameServer(port, folder / "named.log")
@@ -186,7 +167,6 @@ def run_resolver(folder: Path, forwards: dict[str, int], anchors: str) -> Iterat
             stderr=subprocess.STDOUT,
         )
     try:
-        first = next(iter(forwards))
         wait_until(
             lambda: process.poll() is not None or server.answers(first), f"named on port {port}"
         )

@@ -154,6 +154,25 @@ def journey(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jour
         yield Journey(profiles, caddy, named, bundle, f"{zone}\n{MAIL_HOSTS}\n", tmp)
 
 
+def doctor_args(
+    journey: Journey,
+    *args: str,
+    profiles: Path | None = None,
+    where: tuple[str, ...] = (),
+    directory: bool = True,
+) -> list[str]:
+    """``doctor D`` against the journey's servers (its name server unless ``where`` says how to
+    find the records), the demo directory unless ``directory`` is false, then ``args``."""
+    return [
+        *("doctor", D, "--profiles", str(profiles or journey.profiles)),
+        *(("--directory", str(DEMO)) if directory else ()),
+        *("--address", "127.0.0.1"),
+        *(where or ("--nameserver", journey.named.address)),
+        *("--port", str(journey.caddy.https_port), "--ca-file", str(journey.bundle)),
+        *("--min-days", "0", *args),
+    ]
+
+
 def doctor_json(
     journey: Journey, *args: str, profiles: Path | None = None, where: tuple[str, ...] = ()
 ) -> tuple[int, list[dict[str, str]], str]:
@@ -161,26 +180,7 @@ def doctor_json(
     and everything printed."""
     result = CliRunner().invoke(
         cli.cli,
-        [
-            "doctor",
-            D,
-            "--format",
-            "json",
-            "--profiles",
-            str(profiles or journey.profiles),
-            "--directory",
-            str(DEMO),
-            "--address",
-            "127.0.0.1",
-            *(where or ("--nameserver", journey.named.address)),
-            "--port",
-            str(journey.caddy.https_port),
-            "--ca-file",
-            str(journey.bundle),
-            "--min-days",
-            "0",
-            *args,
-        ],
+        doctor_args(journey, "--format", "json", *args, profiles=profiles, where=where),
         env={k: None for k in os.environ if k.startswith("AUTOCONFIG_")},
     )
     rows = json.loads(result.stdout) if result.stdout.startswith("[") else []

@@ -6,12 +6,13 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from autoconfig import cli
-from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN
+from tests.conftest import PIERRE, PIERRE_LOGIN
 from tests.doctor.conftest import (
     PASSWORDS,
     D,
     Journey,
     clients,
+    doctor_args,
     doctor_json,
     keyed,
     password_file,
@@ -39,28 +40,7 @@ def test_a_person_the_directory_does_not_list(journey: Journey) -> None:
 def test_the_password_typed_on_the_terminal_logs_in_and_is_never_echoed(journey: Journey) -> None:
     password = PASSWORDS[PIERRE_LOGIN]
     result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--profiles",
-            str(journey.profiles),
-            "--directory",
-            str(DEMO),
-            "--address",
-            "127.0.0.1",
-            "--nameserver",
-            journey.named.address,
-            "--port",
-            str(journey.caddy.https_port),
-            "--ca-file",
-            str(journey.bundle),
-            "--min-days",
-            "0",
-            "--login",
-            PIERRE,
-        ],
-        input=f"{password}\n",
+        cli.cli, doctor_args(journey, "--login", PIERRE), input=f"{password}\n"
     )
     assert result.exit_code == 0, result.output
     assert f"PASS  IMAP login imap.{D}:" in result.output

@@ -21,6 +21,7 @@ from tests.doctor.conftest import (
     PASSWORDS,
     Journey,
     Lab,
+    doctor_args,
     doctor_json,
     keyed,
     login_args,
@@ -287,25 +288,7 @@ def test_the_whole_journey_passes_in_json_and_logs_in_with_the_directory_id(
 
 
 def test_the_table_is_the_default_and_counts_every_check(journey: Journey) -> None:
-    result = CliRunner().invoke(
-        cli.cli,
-        [
-            "doctor",
-            D,
-            "--profiles",
-            str(journey.profiles),
-            "--address",
-            "127.0.0.1",
-            "--nameserver",
-            journey.named.address,
-            "--port",
-            str(journey.caddy.https_port),
-            "--ca-file",
-            str(journey.bundle),
-            "--min-days",
-            "0",
-        ],
-    )
+    result = CliRunner().invoke(cli.cli, doctor_args(journey, directory=False))
     assert result.exit_code == 0, result.output
     assert f"PASS  SMTP AUTH smtp.{D}:" in result.output
     assert "0 warnings, 0 failed" in result.output
