@@ -58,6 +58,19 @@ def http_status(url: str) -> int | None:
         return None
 
 
+def send(url: str, body: bytes | None, headers: Mapping[str, str], method: str = "POST") -> int:
+    """One request, its body read; the status (an error status too)."""
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return exc.code
+
+
 class App:
     """One ``autoconfig serve`` process; its log (stderr) goes to ``log``."""
 

@@ -21,7 +21,7 @@ from autoconfig.server.logs import JsonFormatter, PlainFormatter, log_config
 from autoconfig.settings import parse_networks
 from autoconfig.web.observe import REQUEST_ID, request_id
 from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN
-from tests.servers import App, serve
+from tests.servers import App, send, serve
 from tests.tools import wait_until
 
 UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -124,15 +124,7 @@ def test_operations_endpoints_are_logged_at_debug_only(
 
 
 def get(app: App, path: str, **headers: str) -> int:
-    request = urllib.request.Request(app.url + path, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as exc:
-        exc.read()
-        return exc.code
+    return send(app.url + path, None, headers, "GET")
 
 
 def entries(app: App) -> list[dict[str, Any]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from starlette.testclient import TestClient
 
 from autoconfig.formats.xmlsafe import MAX_BYTES
 from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN, PROFILES
-from tests.servers import serve
+from tests.servers import send, serve
 from tests.web.test_clients_autodiscover import MARKER, PASSWORD, PATHS, basic, post, request_body
 
 
@@ -76,18 +74,6 @@ def debug_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     args = ("--profiles", str(PROFILES), "--directory", str(DEMO), "--log-level", "debug")
     with serve(tmp_path_factory.mktemp("serve"), *args) as app:
         yield app.url, app.log
-
-
-def send(url: str, body: bytes | None, headers: dict[str, str], method: str = "POST") -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as exc:
-        exc.read()
-        return exc.code
 
 
 def test_a_real_server_at_debug_level_logs_no_secret(debug_server: tuple[str, Path]) -> None:
