@@ -62,16 +62,11 @@ class Reloader:
                 log.exception("reload failed, the previous profiles keep serving")
                 self.refused(("an unexpected error (see the traceback above)",))
                 return False
-            fresh.lookups.take_limit(current.lookups)
-            fresh.lookups.prime()
-            self.app.state.service = fresh
-            self._done()
+            self._swap(current, fresh)
             log.info("worker %d: reloaded %s", os.getpid(), loaded(fresh))
             renewal = signer_change(current.signer, fresh.signer)
             if renewal:
                 log.info("worker %d: %s", os.getpid(), renewal)
-            self._retiring.add(current)
-            asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
             return True
 
     async def replace_directory(self, directory: Directory) -> None:
@@ -81,13 +76,7 @@ class Reloader:
         reloads."""
         async with self._lock:
             current: Service = self.app.state.service
-            fresh = replace(current, directory=directory)
-            fresh.lookups.take_limit(current.lookups)
-            fresh.lookups.prime()
-            self.app.state.service = fresh
-            self._done()
-            self._retiring.add(current)
-            asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
+            self._swap(current, replace(current, directory=directory))
 
     def refused(self, problems: tuple[str, ...]) -> None:
         """Files on disk were refused (a reload, or a replaced directory file): counted, and
@@ -95,9 +84,16 @@ class Reloader:
         self.app.state.metrics.reloads.labels("refused").inc()
         self.app.state.health.refused(problems)
 
-    def _done(self) -> None:
+    def _swap(self, current: Service, fresh: Service) -> None:
+        """Answer with ``fresh`` from now on, counting each client as ``current`` did; close
+        ``current`` once the requests it is answering are done."""
+        fresh.lookups.take_limit(current.lookups)
+        fresh.lookups.prime()
+        self.app.state.service = fresh
         self.app.state.metrics.reloads.labels("done").inc()
         self.app.state.health.loaded()
+        self._retiring.add(current)
+        asyncio.get_running_loop().call_later(RETIRE_AFTER, self._retire, current)
 
     def _retire(self, service: Service) -> None:
         if service in self._retiring:
