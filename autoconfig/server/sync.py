@@ -32,11 +32,12 @@ import anyio.to_thread
 from starlette.applications import Starlette
 
 from autoconfig.errors import AutoconfigError, DirectoryError
+from autoconfig.files import open_regular
 from autoconfig.server.reload import Reloader, reload_on_hangup
 from autoconfig.settings import Settings
 from autoconfig.usernames import Directory, open_directory
 from autoconfig.usernames.table import SqliteDirectory, TableDirectory
-from autoconfig.usernames.watch import Action, FileState, FromFile, Watch
+from autoconfig.usernames.watch import Action, FileState, FromFile, Source, Watch
 
 log = logging.getLogger("autoconfig.sync")
 
@@ -57,23 +58,29 @@ def load(settings: Settings) -> Directory:
     try:
         if isinstance(directory, SqliteDirectory):
             directory.verify()
-        elif isinstance(directory, TableDirectory):
-            _ends_with_a_line_break(Path(settings.directory))
+        elif isinstance(directory, TableDirectory) and directory.source is not None:
+            _ends_with_a_line_break(directory.source)
     except BaseException:
         directory.close()
         raise
     return directory
 
 
-def _ends_with_a_line_break(path: Path) -> None:
-    """:class:`DirectoryError` unless the CSV file's last byte ends a line: one whose last row
-    stops short may be caught while being written, its last login cut."""
-    with path.open("rb") as handle:
-        if handle.seek(0, os.SEEK_END) == 0:
-            return
-        handle.seek(-1, os.SEEK_END)
-        if handle.read(1) in (b"\n", b"\r"):
-            return
+def _ends_with_a_line_break(source: Source) -> None:
+    """:class:`DirectoryError` unless the CSV file just read (``source``) ends with a line break:
+    one whose last row stops short may be caught while being written, its last login cut."""
+    path = source.path
+    try:
+        with open_regular(path) as handle:
+            if FileState.of_descriptor(handle.fileno()) != source.state:
+                return  # replaced since it was read: the swap sees it and waits for the next look
+            if handle.seek(0, os.SEEK_END) == 0:
+                return
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) in (b"\n", b"\r"):
+                return
+    except OSError as exc:
+        raise DirectoryError(f"{path}: cannot be opened: {exc.strerror}") from exc
     raise DirectoryError(
         f"{path}: does not end with a line break: caught while being written? (expected a file "
         "replaced in one step, ending with a line break; SIGHUP loads it as it is)"
