@@ -188,6 +188,16 @@ def test_a_stopped_slapd_shows_in_the_gauge_within_a_minute(
         own_slapd.stop()
         wait_until(lambda: directory_up(app.url) == 0, "the gauge to say down", timeout=60)
         assert healthz(app.url) == 200
+        # /status is the answering worker's view: each says so once its own probe has run.
+        degraded: set[object] = set()
+
+        def every_worker_degraded() -> bool:
+            code, seen = get_json(f"{app.url}/status")
+            if code == 503:
+                degraded.add(seen["worker"])
+            return len(degraded) == 2
+
+        wait_until(every_worker_degraded, "both workers to say degraded", timeout=60)
         status, report = get_json(f"{app.url}/status")
         assert status == 503
         assert report["status"] == "degraded"
