@@ -17,7 +17,7 @@ each phase: their requests, errors (non-2xx or no answer within 5 s), p50, p99 a
 3. ``slow-connections`` (H1, HTTP/1.1): the same with ``--connections`` TLS connections, each
    sending its body a byte a second (reopened when Caddy cuts it off). Same target.
 4. ``hung-instance`` (I4/I5): the same layout; one instance is stopped (SIGSTOP, all its
-   processes). Its first 4.5 s are shown apart: until Caddy's health check takes the instance
+   processes). Its first 2.5 s are shown apart: until Caddy's health check takes the instance
    out, a request that meets it waits Caddy's 3 s response time-out, then a GET is retried on
    the other instance and a POST fails (504: Caddy does not replay a body). Target, for the
    ``--duration`` after those: every request of the others answered in under 1 s, none failed.
@@ -63,9 +63,9 @@ FLOOD_RATIO = 2.0
 """The issue's figure: the others' p99 during the setup flood within 2× their idle p99."""
 WARM_UP = 3.0
 """Seconds the others ask before anything is counted (a fresh server fills its caches)."""
-HEALTH_OUT = 4.5
+HEALTH_OUT = 2.5
 """Seconds within which Caddy's active health check takes a hung instance out (the Caddyfile's
-health_interval 2 s + health_timeout 2 s, and a margin)."""
+health_interval 1 s + health_timeout 1 s, and a margin)."""
 ATTACKER = "203.0.113.66"
 PEOPLE = ("pierre.dupont", "marie.martin", "gaelle.lheritier", "jean-luc.nguyen", "sophie.bernard")
 AUTODISCOVER_BODY = (
