@@ -31,8 +31,9 @@ from autoconfig.web.metrics import Metrics
 log = logging.getLogger("autoconfig.health")
 
 PROBE_INTERVAL = 15.0
-"""Seconds between two probes of the directory by each worker: a directory that went down while
-nobody asked shows within ``PROBE_INTERVAL`` plus the probe's time-out."""
+"""Seconds between two probes of the directory by each worker (the first at the worker's start):
+a directory that went down while nobody asked shows within ``PROBE_INTERVAL`` plus the probe's
+time-out."""
 EXPIRY_WARNING_DAYS = 14
 """``/status`` says degraded from this many days before the signing certificate expires."""
 
@@ -162,16 +163,18 @@ async def probe_once(app: Starlette) -> None:
 
 @asynccontextmanager
 async def probing(app: Starlette, interval: float = PROBE_INTERVAL) -> AsyncIterator[None]:
-    """Lifespan part: probe the directory every ``interval`` seconds (the first time one
-    interval after the start, where the service has just connected to prime its pool)."""
+    """Lifespan part: probe the directory at once, then every ``interval`` seconds. The first
+    probe runs while the worker already answers: a directory that is down when the service
+    starts shows in ``/status`` and the gauge within the probe's time-out, not one interval
+    later (they said "up" meanwhile)."""
 
     async def loop() -> None:
         while True:
-            await asyncio.sleep(interval)
             try:
                 await probe_once(app)
             except (AutoconfigError, OSError) as exc:  # never stops the loop
                 log.warning("directory probe failed: %s", type(exc).__name__)
+            await asyncio.sleep(interval)
 
     task = asyncio.get_running_loop().create_task(loop())
     try:

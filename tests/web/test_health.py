@@ -26,7 +26,7 @@ from tests.fakes import FakeDirectory
 from tests.pki import make_pki
 from tests.servers import serve
 from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
-from tests.tools import wait_until
+from tests.tools import free_port, wait_until
 from tests.web.test_operations import samples
 
 UP: tuple[str, frozenset[tuple[str, str]]] = ("autoconfig_directory_up", frozenset())
@@ -206,4 +206,24 @@ def test_a_stopped_slapd_shows_in_the_gauge_within_a_minute(
         assert problems[0].startswith("directory: LDAP")
         own_slapd.start()
         wait_until(lambda: directory_up(app.url) == 1, "the gauge to say up again", timeout=60)
+        assert "Traceback" not in app.log_text()
+
+
+def test_a_directory_down_at_start_shows_before_the_first_interval(tmp_path: Path) -> None:
+    """Each worker probes once as it starts: a directory that does not answer then (here, nothing
+    listens on its port) makes ``/status`` and the gauge say so at once, where they said "up" for
+    the first 15 s (``PROBE_INTERVAL``). The wait below is shorter than that interval."""
+    url = f"ldap://127.0.0.1:{free_port()}/dc=example?uid?sub?(mail={{email}})"
+    with serve(tmp_path, "--directory", url, "--workers", "2") as app:
+        assert healthz(app.url) == 200  # liveness is not the directory's
+        wait_until(lambda: directory_up(app.url) == 0, "the gauge to say down", timeout=8)
+        degraded: set[object] = set()
+
+        def every_worker_degraded() -> bool:
+            code, seen = get_json(f"{app.url}/status")
+            if code == 503:
+                degraded.add(seen["worker"])
+            return len(degraded) == 2
+
+        wait_until(every_worker_degraded, "both workers to say degraded", timeout=8)
         assert "Traceback" not in app.log_text()
