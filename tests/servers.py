@@ -94,6 +94,17 @@ class App:
         return stop(self.process)
 
 
+WORKER_READY = "Application startup complete"
+"""What uvicorn logs once for each worker ready to answer."""
+
+
+def workers_of(args: tuple[str, ...], env: Mapping[str, str] | None) -> int:
+    """How many workers ``autoconfig serve ARGS`` starts (``--workers``, else the environment)."""
+    if "--workers" in args:
+        return int(args[args.index("--workers") + 1])
+    return int((env or {}).get("AUTOCONFIG_WORKERS", "1"))
+
+
 @contextmanager
 def serve(
     tmp: Path,
@@ -105,7 +116,9 @@ def serve(
 ) -> Iterator[App]:
     """Start ``autoconfig serve ARGS`` on a loopback port (a free one by default), from ``cwd``
     (default: this one), with the ``autoconfig`` that ``python`` imports (default: this one's),
-    and wait until ``/healthz`` says ready; stopped on exit."""
+    and wait until ``/healthz`` says ready and every worker has started (the first one answers
+    while the others may still be loading: a file replaced meanwhile would be what they load);
+    stopped on exit."""
     port = port or free_port()
     log = tmp / f"serve-{port}.log"
     command = autoconfig_command(
@@ -125,6 +138,10 @@ def serve(
             raise HarnessError(
                 f"autoconfig serve exited with {process.returncode}:\n{app.log_text()}"
             )
+        workers = workers_of(args, env)
+        wait_until(
+            lambda: app.log_text().count(WORKER_READY) >= workers, f"{workers} workers to start"
+        )
         yield app
     finally:
         app.stop()
