@@ -107,10 +107,7 @@ class TableDirectory:
 
     @property
     def description(self) -> str:
-        return f"{self._name} ({len(self)} entries)"
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        return f"{self._name} ({self.size} entries)"
 
     @property
     def size(self) -> int:

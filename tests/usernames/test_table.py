@@ -28,7 +28,7 @@ def csv_file(tmp_path: Path, text: str, name: str = "staff.csv") -> Path:
 
 def test_demo_directory_loads() -> None:
     directory = load_csv(DEMO)
-    assert len(directory) == 5
+    assert directory.size == 5
     assert directory.lookup(parse("pierre.dupont@ac-aix-marseille.fr")) == Entry(
         "pdupont", "Pierre Dupont"
     )
