@@ -17,6 +17,7 @@ import logging
 import math
 import queue
 import ssl
+import threading
 from typing import Any, Literal
 
 from ldap3 import (
@@ -88,6 +89,8 @@ class LdapDirectory:
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             self._tls = VerifiedTls(context, url.host)
         self._pool: queue.LifoQueue[Connection] = queue.LifoQueue(maxsize=pool_size)
+        self._closed = False
+        self._closing = threading.Lock()
         self._ambiguous = ThrottledLog(log, "directory has several entries for one address")
         self._invalid = ThrottledLog(log, "directory entry with an unusable login or name")
 
@@ -209,10 +212,17 @@ class LdapDirectory:
         return connection, False
 
     def _release(self, connection: Connection) -> None:
-        try:
-            self._pool.put_nowait(connection)
-        except queue.Full:
-            self._discard(connection)
+        """Back to the pool, or closed when the pool is full or the directory closed: a lookup or
+        probe that outlives :meth:`close` (a reload replaced the service meanwhile) leaves no
+        connection open."""
+        with self._closing:
+            if not self._closed:
+                try:
+                    self._pool.put_nowait(connection)
+                    return
+                except queue.Full:
+                    pass
+        self._discard(connection)
 
     @staticmethod
     def _discard(connection: Connection) -> None:
@@ -222,6 +232,8 @@ class LdapDirectory:
             connection.socket.close()
 
     def close(self) -> None:
+        with self._closing:
+            self._closed = True
         while True:
             try:
                 self._discard(self._pool.get_nowait())

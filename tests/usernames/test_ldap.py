@@ -198,3 +198,16 @@ def test_prime_binds_once_ahead_of_the_first_lookup(slapd: Slapd) -> None:
         assert slapd.binds() == before
     finally:
         opened.close()
+
+
+def test_a_lookup_that_outlives_close_leaves_no_connection_open(slapd: Slapd) -> None:
+    """A reload closes the old service's directory while one of its lookups or probes may still
+    run; that one's connection, handed back after ``close``, is closed instead of pooled (it
+    stayed open, bound, until the garbage collector found it). The interleaving is forced through
+    the pool's own two steps: no request can time it."""
+    opened = open_ldap(slapd.url, bound())
+    connection, _ = opened._acquire()  # a lookup in flight
+    opened.close()
+    opened._release(connection)  # …that ends after the close
+    assert connection.closed
+    assert opened._pool.empty()
