@@ -19,7 +19,7 @@ from autoconfig.service import Service
 from autoconfig.settings import Settings
 from autoconfig.web import create_app
 from tests.conftest import ACADEMIE, DEMO, PIERRE, PROFILES
-from tests.servers import App, serve
+from tests.servers import WORKER_READY, App, serve
 from tests.tools import wait_until
 
 PROFILE = "ac-aix-marseille.toml"
@@ -292,5 +292,7 @@ def test_the_gauges_of_a_dead_worker_are_forgotten(tmp_path: Path) -> None:
                 lambda old=old: old not in workers_of(app) and len(workers_of(app)) == 2,  # type: ignore[misc]
                 "the worker to be replaced",
             )
+        # A replacement is there long before it answers: wait for both to have started.
+        wait_until(lambda: app.log_text().count(WORKER_READY) >= 4, "the new workers to start")
         wait_until(lambda: answered_host(app) == OLD_HOST, "answers")
         assert reload_failed(app) == 0
