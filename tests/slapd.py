@@ -30,6 +30,10 @@ SUFFIX = "dc=ac-aix-marseille,dc=fr"
 PEOPLE = f"ou=people,{SUFFIX}"
 BIND_DN = f"cn=autoconfig,ou=services,{SUFFIX}"
 BIND_PASSWORD = "Ldap-s3rvice-pw"  # a throwaway password of a throwaway directory
+SLOW_MACHINE_MS = 5000
+"""A lookup budget (``timeout_ms``) for in-process tests that expect logins, not fallbacks: a
+first connection and bind in pure Python, beside the start probe, can outlast the 300 ms default
+on a loaded machine. Tests of the budget itself keep the default."""
 START_TIMEOUT = 15.0
 
 

@@ -25,7 +25,7 @@ from autoconfig.usernames.table import write_sqlite
 from autoconfig.web import create_app
 from tests import clientrules
 from tests.conftest import ACADEMIE, DEMO, PROFILES
-from tests.slapd import BIND_DN, BIND_PASSWORD, STAFF, Person, Slapd
+from tests.slapd import BIND_DN, BIND_PASSWORD, SLOW_MACHINE_MS, STAFF, Person, Slapd
 
 CONFIG = "/mail/config-v1.1.xml"
 BASE_URL = f"http://autoconfig.{ACADEMIE}"
@@ -73,7 +73,9 @@ def slapd_with_victims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sla
 @pytest.fixture
 def ldap(slapd_with_victims: Slapd) -> Iterator[TestClient]:
     """A fresh service (empty cache) on the real slapd; the limit on, as deployed."""
-    lookup = LookupSettings(ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, rate_limit=3)
+    lookup = LookupSettings(
+        ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, rate_limit=3, timeout_ms=SLOW_MACHINE_MS
+    )
     service = Service.load(Settings(PROFILES, slapd_with_victims.url, lookup=lookup))
     try:
         with TestClient(create_app(service), base_url=BASE_URL) as client:

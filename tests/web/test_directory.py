@@ -18,7 +18,7 @@ from autoconfig.web import create_app
 from autoconfig.web.metrics import Metrics
 from tests import clientrules
 from tests.conftest import PROFILES
-from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
+from tests.slapd import BIND_DN, BIND_PASSWORD, SLOW_MACHINE_MS, Slapd
 
 CONFIG = "/mail/config-v1.1.xml"
 BASE_URL = "http://autoconfig.ac-aix-marseille.fr"
@@ -51,7 +51,8 @@ def login_of(client: TestClient, address: str, **headers: str) -> str:
 
 @pytest.fixture
 def ldap_client(slapd: Slapd) -> Iterator[TestClient]:
-    service = Service.load(ldap_settings(slapd.url, rate_limit=0))
+    # A budget no first connection misses on a loaded machine (the outage test keeps 300 ms).
+    service = Service.load(ldap_settings(slapd.url, rate_limit=0, timeout_ms=SLOW_MACHINE_MS))
     try:
         with TestClient(create_app(service), base_url=BASE_URL) as client:
             yield client

@@ -22,7 +22,7 @@ from autoconfig.usernames.table import write_sqlite
 from autoconfig.web import create_app
 from tests import clientrules
 from tests.conftest import DEMO, PIERRE, PIERRE_LOGIN, PROFILES
-from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
+from tests.slapd import BIND_DN, BIND_PASSWORD, SLOW_MACHINE_MS, Slapd
 
 DOMAIN = "ac-aix-marseille.fr"
 
@@ -134,7 +134,9 @@ def test_the_digest_is_never_logged(table: TestClient, caplog: pytest.LogCapture
 
 
 def test_ldap_cannot_search_by_a_hash_and_gives_the_generic_answer(slapd: Slapd) -> None:
-    lookup = LookupSettings(ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, rate_limit=0)
+    lookup = LookupSettings(
+        ldap_bind_dn=BIND_DN, ldap_password=BIND_PASSWORD, rate_limit=0, timeout_ms=SLOW_MACHINE_MS
+    )
     for client in app_for(Settings(PROFILES, slapd.url, lookup=lookup)):
         assert ask(client, PIERRE) == (200, "pierre.dupont")
         assert (
