@@ -24,7 +24,7 @@ from autoconfig.web.health import probe_once
 from tests.conftest import ACADEMIE, DEMO, PIERRE, PROFILES
 from tests.fakes import FakeDirectory
 from tests.pki import make_pki
-from tests.servers import serve
+from tests.servers import App, serve
 from tests.slapd import BIND_DN, BIND_PASSWORD, Slapd
 from tests.tools import free_port, wait_until
 from tests.web.test_operations import samples
@@ -164,6 +164,20 @@ def healthz(url: str) -> int:
         return status
 
 
+def every_worker_degraded(app: App, workers: int, timeout: float) -> None:
+    """Wait until each of ``workers`` has answered ``/status`` with 503 (new connections spread
+    over them, so every one is asked in the end)."""
+    degraded: set[object] = set()
+
+    def all_said() -> bool:
+        code, seen = get_json(f"{app.url}/status")
+        if code == 503:
+            degraded.add(seen["worker"])
+        return len(degraded) == workers
+
+    wait_until(all_said, f"{workers} workers to say degraded", timeout=timeout)
+
+
 @pytest.fixture
 def own_slapd(tmp_path: Path) -> Iterator[Slapd]:
     """A slapd of this test's own, which it may stop."""
@@ -189,15 +203,7 @@ def test_a_stopped_slapd_shows_in_the_gauge_within_a_minute(
         wait_until(lambda: directory_up(app.url) == 0, "the gauge to say down", timeout=60)
         assert healthz(app.url) == 200
         # /status is the answering worker's view: each says so once its own probe has run.
-        degraded: set[object] = set()
-
-        def every_worker_degraded() -> bool:
-            code, seen = get_json(f"{app.url}/status")
-            if code == 503:
-                degraded.add(seen["worker"])
-            return len(degraded) == 2
-
-        wait_until(every_worker_degraded, "both workers to say degraded", timeout=60)
+        every_worker_degraded(app, 2, timeout=60)
         status, report = get_json(f"{app.url}/status")
         assert status == 503
         assert report["status"] == "degraded"
@@ -217,13 +223,5 @@ def test_a_directory_down_at_start_shows_before_the_first_interval(tmp_path: Pat
     with serve(tmp_path, "--directory", url, "--workers", "2") as app:
         assert healthz(app.url) == 200  # liveness is not the directory's
         wait_until(lambda: directory_up(app.url) == 0, "the gauge to say down", timeout=8)
-        degraded: set[object] = set()
-
-        def every_worker_degraded() -> bool:
-            code, seen = get_json(f"{app.url}/status")
-            if code == 503:
-                degraded.add(seen["worker"])
-            return len(degraded) == 2
-
-        wait_until(every_worker_degraded, "both workers to say degraded", timeout=8)
+        every_worker_degraded(app, 2, timeout=8)
         assert "Traceback" not in app.log_text()
