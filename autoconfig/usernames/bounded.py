@@ -391,4 +391,8 @@ async def _wait(future: Future[Any], timeout: float) -> None:
             loop.call_soon_threadsafe(wake)
 
     future.add_done_callback(done)
-    await asyncio.wait_for(waiter, timeout)
+    # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives once the
+    # thread is done but before this task resumes, and the probe loop then outlived the worker's
+    # shutdown (which waited for it for ever).
+    async with asyncio.timeout(timeout):
+        await waiter

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 
 import pytest
 
@@ -14,7 +15,7 @@ from autoconfig.errors import DirectoryError
 from autoconfig.model import Account, Certainty, Found, LoginPolicy, LoginSource
 from autoconfig.settings import LookupSettings
 from autoconfig.usernames import Directory
-from autoconfig.usernames.bounded import REST, Lookups, Outcome, Resolved, Result
+from autoconfig.usernames.bounded import REST, Lookups, Outcome, Resolved, Result, _wait
 from autoconfig.usernames.entry import Entry
 from autoconfig.usernames.table import TableDirectory
 from tests.fakes import Clock, FakeDirectory
@@ -375,3 +376,29 @@ def test_prime_does_nothing_for_other_backends(clock: Clock) -> None:
     wrapped = lookups(FakeDirectory(ENTRIES), clock)
     wrapped.prime()
     assert wrapped._executor is None
+
+
+@pytest.mark.parametrize("turns", range(4))
+def test_a_cancelled_wait_for_a_thread_stays_cancelled(turns: int) -> None:
+    """A worker shutting down cancels its probe loop while a probe's thread may just have
+    finished. Python 3.11's ``asyncio.wait_for`` returned normally when the cancellation came
+    between the thread's end and the task's next turn, and the loop went on probing: the
+    worker's shutdown waited for it for ever (a full test run hung there). Each case lets the
+    loop run ``turns`` times after the thread's end, then cancels: a cancellation the task
+    accepted must end it."""
+
+    async def scenario() -> None:
+        thread_done: Future[None] = Future()
+        task = asyncio.ensure_future(_wait(thread_done, 10))
+        await asyncio.sleep(0)  # the task waits
+        thread_done.set_running_or_notify_cancel()
+        thread_done.set_result(None)
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if task.cancel():  # False once the task has already finished: nothing to lose then
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        else:
+            assert task.done()
+
+    asyncio.run(scenario())
