@@ -377,10 +377,35 @@ def caddyfile_command(settings: Settings, domains: tuple[str, ...]) -> None:
     write(caddyfile.render(template, list(selected), pacc, offered).body)
 
 
+doctor_address_option = click.option(
+    "--address",
+    "addresses",
+    envvar="AUTOCONFIG_DNS_ADDRESSES",
+    multiple=True,
+    metavar="IP|ADDRESS",
+    help="An IP: point autoconfig. and autodiscover. at it (A/AAAA, repeatable; instead of the "
+    "profile's dns.addresses). An e-mail address: replay each client's set-up for that person, "
+    "with the login the service hands out (no password, no login to the mail servers).",
+)
+
+
+def split_addresses(
+    addresses: tuple[str, ...], login: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    """``doctor --address``: the IPs, and the one person whose set-up is replayed (``--login``'s
+    when it is given: both naming different people is refused)."""
+    ips = tuple(a for a in addresses if "@" not in a)
+    people = list(dict.fromkeys(a for a in addresses if "@" in a))
+    if len(people) > 1 or (people and login is not None and people != [login]):
+        problem = "names more than one person: the set-up is replayed for one at a time"
+        raise errors.ConfigError([errors.Problem("--address", "", problem)])
+    return ips, login if login is not None else (people[0] if people else None)
+
+
 @cli.command()
 @settings_options
 @cname_option
-@address_option
+@doctor_address_option
 @dataclass_options(Options, "options")
 @click.option(
     "--dnssec",
@@ -397,8 +422,9 @@ def doctor(
     domain: str,
 ) -> None:
     """Check the live DNS, HTTPS, calendar and mail servers of DOMAIN against its profile, and
-    what each client would configure; exit 1 on any failure. With --login, also log in as that
-    person (the password is never printed)."""
+    what each client would configure; exit 1 on any failure. With --address ADDRESS, replay each
+    client's set-up for that person; with --login, also log in as them (the password is never
+    printed)."""
     from autoconfig.doctor import people
     from autoconfig.doctor.report import PRINTERS, diagnose, prometheus, write_atomically
 
@@ -408,15 +434,19 @@ def doctor(
     if dnssec and options.zone_file is not None:
         problem = "a zone file is not validated: ask a validating resolver (--nameserver)"
         raise errors.ConfigError([errors.Problem("--dnssec", "", problem)])
-    if options.login is None:  # only --login asks the directory anything
+    addresses, person = split_addresses(addresses, options.login)
+    if person is None:  # only a person (--login, --address ADDRESS) asks the directory anything
         settings = dataclasses.replace(settings, directory=None)
     with Service.load(settings) as service:
         [(provider, (name,))] = service.catalog.select(domain)
         provider = with_hosts(provider, cname, addresses)
         found = []
         credentials = account = None
-        if options.login is not None:
-            account = anyio.run(people.account_of, service, provider, name, options.login)
+        if person is not None:
+            option = "--login" if options.login is not None else "--address"
+            account = anyio.run(people.account_of, service, provider, name, person, option)
+            found.append(people.login_check(account, name))
+        if account is not None and options.login is not None:
             if options.password_file is not None:
                 password = people.read_password(options.password_file)
             else:
@@ -430,7 +460,6 @@ def doctor(
             if not password:
                 raise errors.ConfigError([errors.Problem("--login", "", "no password given")])
             credentials = people.credentials(account, password)
-            found.append(people.login_check(account, name))
     checks = found + diagnose(provider, name, options, credentials, account, dnssec)
     click.echo(PRINTERS[options.format](checks), nl=False)
     if options.prometheus is not None:

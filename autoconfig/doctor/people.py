@@ -1,5 +1,6 @@
-"""``--login ADDRESS``: the login the service hands out for an address (asked of the loaded
-service, directory included, as a client's request would be), and the password to try it with."""
+"""``--login ADDRESS`` (and ``--address ADDRESS``): the login the service hands out for an address
+(asked of the loaded service, directory included, as a client's request would be), and the
+password to try it with."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from autoconfig.model import Account, Provider
 from autoconfig.service import Query, Service
 
 
-async def account_of(service: Service, provider: Provider, domain: str, typed: str) -> Account:
-    """The account the service answers with for ``typed`` (an address of ``domain``)."""
+async def account_of(
+    service: Service, provider: Provider, domain: str, typed: str, option: str = "--login"
+) -> Account:
+    """The account the service answers with for ``typed`` (an address of ``domain``, given with
+    ``option``)."""
     resolution = await service.resolve(Query(address=typed))
     if resolution.provider.id != provider.id:
-        raise ConfigError([Problem("--login", typed, f"is not an address of {domain}")])
+        raise ConfigError([Problem(option, typed, f"is not an address of {domain}")])
     return resolution.account
 
 

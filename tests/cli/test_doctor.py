@@ -36,6 +36,22 @@ CASES = {
         2,
         "its first line is empty",
     ),
+    "address-of-another-domain": (
+        ["--address", "jean@example.org"],
+        2,
+        f"--address: jean@example.org: is not an address of {ACADEMIE}",
+    ),
+    "two-people-to-replay": (
+        ["--address", f"pierre.dupont@{ACADEMIE}", "--address", f"marie.curie@{ACADEMIE}"],
+        2,
+        "--address: names more than one person",
+    ),
+    "address-and-login-of-two-people": (
+        ["--address", f"marie.curie@{ACADEMIE}", "--login", f"pierre.dupont@{ACADEMIE}"],
+        2,
+        "--address: names more than one person",
+    ),
+    "not-an-ip-nor-an-address": (["--address", "not-an-ip"], 2, "'not-an-ip' is not an IP address"),
     "dnssec-with-a-zone-file": (
         ["--zone-file", "{zone}", "--dnssec"],
         2,
@@ -103,3 +119,14 @@ def test_without_login_the_directory_is_not_opened(runner: Invoke, files: dict[s
         files["password"],
     )
     assert with_login.exit_code == 3, with_login.output
+    for_a_person = runner(
+        "doctor",
+        ACADEMIE,
+        "--zone-file",
+        files["zone"],
+        "--directory",
+        "/nonexistent/staff.csv",
+        "--address",
+        f"pierre.dupont@{ACADEMIE}",
+    )
+    assert for_a_person.exit_code == 3, for_a_person.output

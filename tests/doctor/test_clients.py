@@ -3,7 +3,7 @@ settings from and the login it would use, with and without ``--login``, and when
 
 from __future__ import annotations
 
-from tests.conftest import PIERRE_LOGIN
+from tests.conftest import PIERRE, PIERRE_LOGIN
 from tests.doctor.conftest import (
     AUTOCONFIG_URL,
     D,
@@ -47,6 +47,20 @@ def test_each_client_replay_names_the_login_it_would_use(journey: Journey) -> No
         assert replayed[name]["status"] == status, replayed[name]
         assert replayed[name]["detail"] == detail
         assert fix in replayed[name]["fix"]
+
+
+def test_address_replays_each_client_for_the_person_without_a_password(journey: Journey) -> None:
+    # A nightly run knows no one's password: --address ADDRESS replays the set-up of the person
+    # (the same rows as with --login) and logs in nowhere.
+    _status, rows, output = doctor_json(journey, "--address", PIERRE)
+    replayed = clients(rows)
+    assert list(replayed) == list(REPLAY), output
+    for name, (status, detail, _fix) in REPLAY.items():
+        assert (replayed[name]["status"], replayed[name]["detail"]) == (status, detail)
+    login = next(row for row in rows if row["check"] == "login")
+    assert login["status"] == "pass"
+    assert login["detail"].startswith(f"the service hands out {PIERRE_LOGIN} for {PIERRE}")
+    assert not [row for row in rows if row["check"] in ("IMAP login", "SMTP login")]
 
 
 def test_without_an_address_only_the_clients_that_send_none_are_replayed(
