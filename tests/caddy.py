@@ -3,12 +3,14 @@ internal CA, and curl to talk to it as a client on the Internet would (names res
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +42,20 @@ class Caddy:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def lines_of(caddy: Caddy) -> list[dict[str, Any]]:
+    """Caddy's JSON log lines (its access and error logs among them), but for a last line it is
+    still writing."""
+    text = caddy.log_text()
+    lines = text[: text.rfind("\n") + 1].splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def access_lines(caddy: Caddy) -> list[dict[str, Any]]:
+    return [
+        line for line in lines_of(caddy) if line.get("logger", "").startswith("http.log.access")
+    ]
 
 
 @dataclass(frozen=True)

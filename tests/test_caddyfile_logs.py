@@ -4,13 +4,12 @@ the error log while no instance answers), and the request id the app logs too.""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.caddy import FRONT_DOMAIN, Caddy, Front, curl, run_caddy
+from tests.caddy import FRONT_DOMAIN, Caddy, Front, access_lines, curl, lines_of, run_caddy
 from tests.conftest import DEMO, PIERRE
 from tests.servers import serve
 from tests.tools import require, wait_until
@@ -32,20 +31,6 @@ HEADERS = (
     "Authorization: Basic cGllcnJlLmR1cG9udEBleGFtcGxlOnNlY3JldA==",
     f"Referer: https://autoconfig.{D}/?email={ENCODED}",
 )
-
-
-def lines_of(caddy: Caddy) -> list[dict[str, Any]]:
-    """Caddy's JSON log lines (its access and error logs among them), but for a last line it is
-    still writing."""
-    text = caddy.log_text()
-    lines = text[: text.rfind("\n") + 1].splitlines()
-    return [json.loads(line) for line in lines if line.startswith("{")]
-
-
-def access_lines(caddy: Caddy) -> list[dict[str, Any]]:
-    return [
-        line for line in lines_of(caddy) if line.get("logger", "").startswith("http.log.access")
-    ]
 
 
 def assert_no_address(caddy: Caddy) -> None:

@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.tools import HarnessError, free_port, require, stop, wait_until
-
-NO_RESOLVER = "127.0.0.9"
-"""The name server of Thunderbird's ``/etc/resolv.conf``: a loopback address nothing listens on, so
-that its own DNS queries (MX, SRV) fail at once, on loopback, whatever the machine runs (a system
-BIND on 127.0.0.1 would recurse to the Internet)."""
+from tests.tools import (
+    NO_RESOLVER,
+    HarnessError,
+    free_port,
+    private_mounts,
+    require,
+    stop,
+    wait_until,
+)
 
 SCRIPT_TIMEOUT_S = 90
 """How long one setup may take in Thunderbird (its own time-outs: 5 s per autoconfig URL, 10 s
@@ -204,32 +207,23 @@ def _profile(folder: Path, marionette_port: int, root_certificate: Path) -> None
     subprocess.run([certutil, *trust, "-d", database], check=True)
 
 
-def _nothing_answers_dns_on(address: str) -> None:
-    try:
-        socket.create_connection((address, 53), timeout=1).close()
-    except OSError:
-        return
-    raise HarnessError(f"something listens on {address}:53; Thunderbird's DNS must go nowhere")
-
-
 @contextmanager
 def run_thunderbird(tmp: Path, root_certificate: Path) -> Iterator[Thunderbird]:
     """Headless Thunderbird with a new profile trusting ``root_certificate``, ready to set up."""
-    if os.geteuid() != 0:
-        raise HarnessError("the Thunderbird tests need root (a mount namespace, ports 80 and 443)")
     thunderbird = require("thunderbird")
-    unshare = require("unshare")
     port = free_port()
     profile = tmp / "thunderbird-profile"
     _profile(profile, port, root_certificate)
-    _nothing_answers_dns_on(NO_RESOLVER)
     resolv = tmp / "resolv.conf"
     resolv.write_text(f"nameserver {NO_RESOLVER}\n", encoding="ascii")
     log = tmp / "thunderbird.log"
-    # The bind mount lives in the namespace only: the machine's /etc/resolv.conf is untouched.
-    inner = (
-        f'mount --bind "{resolv}" /etc/resolv.conf && exec "{thunderbird}" --headless'
-        f' --marionette -remote-allow-system-access --no-remote --profile "{profile}"'
+    command = private_mounts(
+        {"/etc/resolv.conf": resolv},
+        [
+            *(thunderbird, "--headless", "--marionette", "-remote-allow-system-access"),
+            *("--no-remote", "--profile", str(profile)),
+        ],
+        "Thunderbird",
     )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -239,7 +233,7 @@ def run_thunderbird(tmp: Path, root_certificate: Path) -> Iterator[Thunderbird]:
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [unshare, "--mount", "--propagation", "private", "sh", "-c", inner],
+            command,
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,

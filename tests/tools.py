@@ -8,15 +8,24 @@ message that says what to install or what the server printed: under pytest that 
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
+
+
+NO_RESOLVER = "127.0.0.9"
+"""The name server of a real client's ``/etc/resolv.conf`` (:func:`private_mounts`): a loopback
+address nothing listens on, so that its own DNS queries (MX, SRV, NS) fail at once, on loopback,
+whatever the machine runs (a system BIND on 127.0.0.1 would recurse to the Internet)."""
 
 
 class HarnessError(RuntimeError):
@@ -60,3 +69,26 @@ def stop(process: subprocess.Popen[bytes]) -> int:
             process.kill()
             process.wait(STOP_TIMEOUT)
     return process.returncode
+
+
+def private_mounts(binds: Mapping[str, Path], command: list[str], who: str) -> list[str]:
+    """The command line that runs ``command`` in a mount namespace of its own where each file
+    of ``binds`` (e.g. ``/etc/resolv.conf``) is replaced by the given one: the machine's files
+    are untouched. Needs root (CI runs as root); ``who`` names the client for the message."""
+    if os.geteuid() != 0:
+        raise HarnessError(f"the {who} tests need root (a mount namespace, ports 80 and 443)")
+    if "/etc/resolv.conf" in binds:
+        try:
+            socket.create_connection((NO_RESOLVER, 53), timeout=1).close()
+        except OSError:
+            pass
+        else:
+            raise HarnessError(
+                f"something listens on {NO_RESOLVER}:53; {who}'s DNS must go nowhere"
+            )
+    mounts = [
+        f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}"
+        for target, source in binds.items()
+    ]
+    inner = " && ".join([*mounts, "exec " + shlex.join(command)])
+    return [require("unshare"), "--mount", "--propagation", "private", "sh", "-c", inner]
