@@ -100,33 +100,26 @@ def test_an_empty_password_typed_on_the_terminal_is_refused(files: dict[str, str
     assert "error: --login: no password given" in result.output
 
 
-def test_without_login_the_directory_is_not_opened(runner: Invoke, files: dict[str, str]) -> None:
+PERSON = f"pierre.dupont@{ACADEMIE}"
+
+
+@pytest.mark.parametrize(
+    ("person", "status"),
+    [
+        ((), 1),  # checks failed (nothing answers), the directory never opened: no exit 3
+        (("--login", PERSON, "--password-file", "{password}"), 3),
+        (("--address", PERSON), 3),
+    ],
+    ids=["nobody", "login", "address"],
+)
+def test_only_a_person_opens_the_directory(
+    runner: Invoke, files: dict[str, str], person: tuple[str, ...], status: int
+) -> None:
     result = runner(
-        "doctor", ACADEMIE, "--directory", "/nonexistent/staff.csv", "--zone-file", files["zone"]
-    )
-    assert result.exit_code == 1, result.output  # checks failed (nothing runs), no exit 3
-    assert "staff.csv" not in result.output
-    with_login = runner(
         "doctor",
         ACADEMIE,
-        "--zone-file",
-        files["zone"],
-        "--directory",
-        "/nonexistent/staff.csv",
-        "--login",
-        f"pierre.dupont@{ACADEMIE}",
-        "--password-file",
-        files["password"],
+        *("--zone-file", files["zone"], "--directory", "/nonexistent/staff.csv"),
+        *(a.format(**files) for a in person),
     )
-    assert with_login.exit_code == 3, with_login.output
-    for_a_person = runner(
-        "doctor",
-        ACADEMIE,
-        "--zone-file",
-        files["zone"],
-        "--directory",
-        "/nonexistent/staff.csv",
-        "--address",
-        f"pierre.dupont@{ACADEMIE}",
-    )
-    assert for_a_person.exit_code == 3, for_a_person.output
+    assert result.exit_code == status, result.output
+    assert ("staff.csv" in result.output) is bool(person)
