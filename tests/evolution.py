@@ -8,11 +8,13 @@ registry, which D-Bus starts) and in a mount namespace (:func:`tests.tools.priva
 where ``/etc/hosts`` sends the provider's names to 127.0.0.1 (Caddy listens there on 80 and 443),
 ``/etc/resolv.conf`` names a loopback address where nothing answers (its NS lookup after a 404
 stays on loopback) and the system's CA bundle, the one file GnuTLS trusts, is Caddy's internal
-root. What it prints is what the new account would hold: the IMAP and SMTP user, host and port.
+root. What it prints is the account Evolution would create: the IMAP and SMTP user, host, port,
+security and authentication, as Evolution stores them.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import subprocess
@@ -31,41 +33,56 @@ TIMEOUT_S = 120
 """For every lookup of one run (each URL that does not answer costs Evolution up to 15 s)."""
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
-RESULT = re.compile(r"^(?:No r|R)esults for <(?P<address>[^>]*)>$")
-ERROR = re.compile(r"^Error for <(?P<address>[^>]*)>: (?P<message>.*)$")
-SERVER = re.compile(r"^(?P<kind>IMAP|POP3|SMTP): (?P<user>.*)@(?P<host>[^@]*):(?P<port>\d+)$")
+HEADER = re.compile(r"^=== <(?P<address>[^>]*)> (?P<rest>.*)$")
 
 
 @dataclass(frozen=True)
 class Server:
+    """A server as Evolution stores it in the account it creates."""
+
     user: str
     host: str
     port: int
+    security: str
+    """``[Security] Method``: ``ssl-on-alternate-port`` is TLS from the first byte."""
+    mechanism: str
+    """``[Authentication] Method``: ``LOGIN`` for SMTP, ``none`` for IMAP's own LOGIN command."""
 
 
 @dataclass(frozen=True)
 class Found:
-    """What Evolution found for one address: a server per kind (``IMAP``, ``SMTP``), or the
+    """What Evolution found for one address: a server per kind (``imap``, ``smtp``), or the
     error it stopped at."""
 
     servers: dict[str, Server]
     error: str = ""
 
 
+def _server(text: str) -> Server:
+    keys = configparser.ConfigParser(interpolation=None)
+    keys.optionxform = str  # type: ignore[assignment,method-assign]
+    keys.read_string(text)
+    auth = keys["Authentication"]
+    return Server(
+        auth["User"], auth["Host"], int(auth["Port"]), keys["Security"]["Method"], auth["Method"]
+    )
+
+
 def parse(output: str) -> dict[str, Found]:
-    """The lines :mod:`tests.evolution_lookup` printed, by address."""
+    """What :mod:`tests.evolution_lookup` printed, by address."""
     found: dict[str, Found] = {}
-    address = None
+    blocks: list[tuple[str, str, list[str]]] = []
     for line in output.splitlines():
-        if result := RESULT.match(line):
-            address = result["address"]
-            found[address] = Found({})
-        elif error := ERROR.match(line):
-            found[error["address"]] = Found({}, error["message"])
-            address = None
-        elif (server := SERVER.match(line)) and address is not None:
-            entry = Server(server["user"], server["host"], int(server["port"]))
-            found[address].servers[server["kind"]] = entry
+        if header := HEADER.match(line):
+            blocks.append((header["address"], header["rest"], []))
+        elif blocks:
+            blocks[-1][2].append(line)
+    for address, rest, lines in blocks:
+        entry = found.setdefault(address, Found({}))
+        if rest.startswith("error: "):
+            found[address] = Found({}, rest.removeprefix("error: "))
+        elif not rest.endswith(": none"):
+            entry.servers[rest] = _server("\n".join(lines))
     return found
 
 

@@ -22,8 +22,10 @@ from tests.conftest import ACADEMIE, DEMO_STAFF
 from tests.evolution import Found, Server, look_up
 from tests.servers import run_command, serve
 
-IMAP = (f"imap.{ACADEMIE}", 993)
-SMTP = (f"smtp.{ACADEMIE}", 465)
+TLS = "ssl-on-alternate-port"
+"""Evolution's name for TLS from the first byte (993, 465)."""
+IMAP = (f"imap.{ACADEMIE}", 993, TLS, "none")  # "none": IMAP's own LOGIN command
+SMTP = (f"smtp.{ACADEMIE}", 465, TLS, "LOGIN")
 NAMES = [f"autoconfig.{ACADEMIE}", ACADEMIE, f"autodiscover.{ACADEMIE}"]
 TYPED = {
     # as typed -> the login Evolution must end up with
@@ -74,7 +76,7 @@ def found(deployment: Deployment) -> dict[str, Found]:
 def test_evolution_gets_each_persons_own_login(found: dict[str, Found], typed: str) -> None:
     login = TYPED[typed]
     assert found[typed].error == ""
-    assert found[typed].servers == {"IMAP": Server(login, *IMAP), "SMTP": Server(login, *SMTP)}
+    assert found[typed].servers == {"imap": Server(login, *IMAP), "smtp": Server(login, *SMTP)}
 
 
 def test_nobody_gets_a_login_of_someone_else(found: dict[str, Found]) -> None:
