@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tools import NO_RESOLVER, HarnessError, private_mounts, require
+from tests.tools import HarnessError, private_mounts, require
 
 LOOKUP = Path(__file__).with_name("evolution_lookup.py")
 LIBRARIES = (
@@ -103,10 +103,9 @@ def look_up(
     runtime.chmod(0o700)
     hosts = tmp / "evolution-hosts"
     hosts.write_text("127.0.0.1 localhost " + " ".join(names) + "\n", encoding="ascii")
-    resolv = tmp / "evolution-resolv.conf"
-    resolv.write_text(f"nameserver {NO_RESOLVER}\n", encoding="ascii")
     command = private_mounts(
-        {"/etc/hosts": hosts, "/etc/resolv.conf": resolv, CA_BUNDLE: root_certificate},
+        tmp,
+        {"/etc/hosts": hosts, CA_BUNDLE: root_certificate},
         [require("dbus-run-session"), "--", sys.executable, str(LOOKUP), *addresses],
         "Evolution",
     )

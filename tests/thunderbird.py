@@ -2,7 +2,7 @@
 
 Thunderbird runs with a fresh profile that trusts Caddy's internal CA, with every host name it
 looks up answered by 127.0.0.1 (``network.dns.forceResolve``) and, in a mount namespace of its own,
-a ``/etc/resolv.conf`` naming a loopback address where nothing listens (:data:`NO_RESOLVER`), so
+a ``/etc/resolv.conf`` naming a loopback address where nothing listens (:data:`tests.tools.NO_RESOLVER`), so
 that its own DNS queries (MX, SRV) never leave loopback either. It is driven over Marionette, in
 its chrome context: each setup runs the modules its Account Hub runs when someone types an address (``FindConfig.parallelAutoDiscovery``: its own disk,
 autoconfig, the ISPDB, MX and Exchange Autodiscover, all at once), fills in the variables as the
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.tools import (
-    NO_RESOLVER,
     HarnessError,
     free_port,
     private_mounts,
@@ -214,11 +213,10 @@ def run_thunderbird(tmp: Path, root_certificate: Path) -> Iterator[Thunderbird]:
     port = free_port()
     profile = tmp / "thunderbird-profile"
     _profile(profile, port, root_certificate)
-    resolv = tmp / "resolv.conf"
-    resolv.write_text(f"nameserver {NO_RESOLVER}\n", encoding="ascii")
     log = tmp / "thunderbird.log"
     command = private_mounts(
-        {"/etc/resolv.conf": resolv},
+        tmp,
+        {},
         [
             *(thunderbird, "--headless", "--marionette", "-remote-allow-system-access"),
             *("--no-remote", "--profile", str(profile)),

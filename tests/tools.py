@@ -71,24 +71,24 @@ def stop(process: subprocess.Popen[bytes]) -> int:
     return process.returncode
 
 
-def private_mounts(binds: Mapping[str, Path], command: list[str], who: str) -> list[str]:
-    """The command line that runs ``command`` in a mount namespace of its own where each file
-    of ``binds`` (e.g. ``/etc/resolv.conf``) is replaced by the given one: the machine's files
-    are untouched. Needs root (CI runs as root); ``who`` names the client for the message."""
+def private_mounts(tmp: Path, binds: Mapping[str, Path], command: list[str], who: str) -> list[str]:
+    """The command line that runs ``command`` in a mount namespace of its own where
+    ``/etc/resolv.conf`` names :data:`NO_RESOLVER` (a file written in ``tmp``) and each other
+    file of ``binds`` (e.g. ``/etc/hosts``) is replaced by the given one: the machine's files are
+    untouched. Needs root (CI runs as root); ``who`` names the client for the message."""
     if os.geteuid() != 0:
         raise HarnessError(f"the {who} tests need root (a mount namespace, ports 80 and 443)")
-    if "/etc/resolv.conf" in binds:
-        try:
-            socket.create_connection((NO_RESOLVER, 53), timeout=1).close()
-        except OSError:
-            pass
-        else:
-            raise HarnessError(
-                f"something listens on {NO_RESOLVER}:53; {who}'s DNS must go nowhere"
-            )
+    try:
+        socket.create_connection((NO_RESOLVER, 53), timeout=1).close()
+    except OSError:
+        pass
+    else:
+        raise HarnessError(f"something listens on {NO_RESOLVER}:53; {who}'s DNS must go nowhere")
+    resolv = tmp / f"resolv-{who.lower()}.conf"
+    resolv.write_text(f"nameserver {NO_RESOLVER}\n", encoding="ascii")
     mounts = [
         f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}"
-        for target, source in binds.items()
+        for target, source in {"/etc/resolv.conf": resolv, **binds}.items()
     ]
     inner = " && ".join([*mounts, "exec " + shlex.join(command)])
     return [require("unshare"), "--mount", "--propagation", "private", "sh", "-c", inner]

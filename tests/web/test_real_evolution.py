@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.caddy import Caddy, access_lines, run_caddy
-from tests.conftest import ACADEMIE, DEMO_STAFF
+from tests.conftest import ACADEMIE, DEMO, DEMO_STAFF
 from tests.evolution import Found, Server, look_up
 from tests.servers import run_command, serve
 
@@ -47,18 +47,14 @@ class Deployment:
 def deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
-    """``autoconfig serve`` with the demo people in a CSV table or a SQLite file, behind Caddy
-    (the shipped Caddyfile) on ports 80 and 443 of 127.0.0.1."""
+    """``autoconfig serve`` with the demo directory as its CSV table or as a SQLite file, behind
+    Caddy (the shipped Caddyfile) on ports 80 and 443 of 127.0.0.1."""
     tmp = tmp_path_factory.mktemp(f"real-evolution-{request.param}")
-    directory = tmp / "staff.csv"
-    rows = [f"{local}@{ACADEMIE},{login},{local}" for local, login in DEMO_STAFF.items()]
-    directory.write_text("email,login,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    directory = DEMO
     if request.param == "sqlite":
-        imported = run_command(
-            "directory", "import", str(directory), "--into", str(tmp / "s.sqlite")
-        )
+        directory = tmp / "staff.sqlite"
+        imported = run_command("directory", "import", str(DEMO), "--into", str(directory))
         assert imported.returncode == 0, imported.stderr
-        directory = tmp / "s.sqlite"
     with ExitStack() as stack:
         app = stack.enter_context(serve(tmp, "--directory", str(directory)))
         caddy = stack.enter_context(
